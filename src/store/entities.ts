@@ -1,0 +1,138 @@
+/**
+ * The rows we keep in Azure Table Storage. Every entity of one mailbox shares a partition
+ * (the mailbox's Entra object id), so a mailbox's writes can be batched into transactions.
+ * Row keys are Graph ids escaped by `toTableKey` (tableKeys.ts).
+ */
+
+/** `messages` table: the checksum index, one row per message ever seen in a mailbox. */
+export interface MessageEntity {
+    partitionKey: string; // mailbox id
+    rowKey: string; // toTableKey(immutable message id)
+    messageId: string; // the immutable Graph id, unescaped
+    sha256: string; // hex SHA-256 of the exact MIME bytes Graph served
+    size: number; // bytes of MIME
+    changeKey: string;
+    contentFingerprint: string; // what decides whether a draft's content changed
+    folderId: string;
+    folderPath: string;
+    subject: string;
+    sender: string;
+    receivedAt: string; // ISO 8601
+    internetMessageId: string;
+    isRead: boolean;
+    flagStatus: string;
+    categories: string; // JSON array
+    isDraft: boolean;
+    emlBlob: string; // blob name of the MIME copy, '' when format is json only
+    jsonBlob: string; // blob name of the JSON copy, '' when format is eml only
+    attachmentCount: number;
+    version: number; // 1 for the first content seen, +1 per content change
+    firstSeenAt: string;
+    lastSeenAt: string;
+    deletedAt: string; // '' while the message is in the mailbox
+}
+
+/** `versions` table: every content version of a message, so an older one stays restorable. */
+export interface VersionEntity {
+    partitionKey: string; // mailbox id
+    rowKey: string; // `${toTableKey(messageId)}~${version padded to 6 digits}`
+    messageId: string;
+    version: number;
+    sha256: string;
+    size: number;
+    changeKey: string;
+    emlBlob: string;
+    jsonBlob: string;
+    validFrom: string; // when this content was first backed up
+    validTo: string; // '' for the current version
+}
+
+/** `attachments` table: one row per file attachment of a backed-up message version. */
+export interface AttachmentEntity {
+    partitionKey: string; // mailbox id
+    rowKey: string; // `${toTableKey(messageId)}~${toTableKey(attachmentId)}`
+    messageId: string;
+    attachmentId: string;
+    name: string;
+    contentType: string;
+    size: number;
+    isInline: boolean;
+    sha256: string;
+    blob: string;
+}
+
+/** `folders` table: per-folder sync state. */
+export interface FolderEntity {
+    partitionKey: string; // mailbox id
+    rowKey: string; // toTableKey(folder id)
+    folderId: string;
+    displayName: string;
+    parentFolderId: string;
+    path: string; // e.g. "Inbox/Projects/2026"
+    deltaLink: string; // '' until the folder's first complete sync
+    pendingLink: string; // nextLink of an interrupted sync, '' when none
+    lastSyncedAt: string;
+    lastRunId: string; // the run that last completed this folder
+    removedAt: string; // '' while the folder exists
+}
+
+export type RunType = 'full' | 'incremental';
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+
+/** Counters shared by a run and each of its mailboxes. */
+export interface RunCounters {
+    messagesNew: number;
+    messagesChanged: number; // content changed: a new version was stored
+    messagesUpdated: number; // metadata only: read state, flag, categories, move
+    messagesUnchanged: number;
+    messagesDeleted: number;
+    messagesFailed: number;
+    bytesDownloaded: number;
+    bytesStored: number; // bytes written to new blobs (after deduplication)
+    graphRequests: number;
+    graphThrottled: number;
+}
+
+/** `runs` table: one row per backup run. PartitionKey 'run', RowKey = runId (`20261126T021500Z-3f9a`, sorts by start time). */
+export interface RunEntity extends RunCounters {
+    partitionKey: 'run';
+    rowKey: string; // runId
+    runId: string;
+    type: RunType;
+    trigger: string; // 'cli' | 'timer' | 'http' | ...
+    startedAt: string;
+    endedAt: string;
+    status: RunStatus;
+    mailboxesTotal: number;
+    mailboxesDone: number;
+    mailboxesSkipped: number;
+    mailboxesFailed: number;
+}
+
+/** `mailboxruns` table: one row per mailbox per run. PartitionKey = runId, RowKey = mailbox id. */
+export interface MailboxRunEntity extends RunCounters {
+    partitionKey: string; // runId
+    rowKey: string; // mailbox id
+    mailboxId: string;
+    userPrincipalName: string;
+    status: 'running' | 'succeeded' | 'partial' | 'failed' | 'skipped';
+    reason: string; // why skipped or failed; '' otherwise
+    startedAt: string;
+    endedAt: string;
+    failedItems: string; // JSON array of {id, subject, error}, capped
+}
+
+export function emptyCounters(): RunCounters {
+    return {
+        messagesNew: 0,
+        messagesChanged: 0,
+        messagesUpdated: 0,
+        messagesUnchanged: 0,
+        messagesDeleted: 0,
+        messagesFailed: 0,
+        bytesDownloaded: 0,
+        bytesStored: 0,
+        graphRequests: 0,
+        graphThrottled: 0,
+    };
+}
