@@ -1,0 +1,55 @@
+import {
+    AuthenticationHandler,
+    Client,
+    HTTPMessageHandler,
+    RetryHandler,
+    RetryHandlerOptions,
+    TelemetryHandler,
+} from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import type { TokenCredential } from '@azure/identity';
+
+import { graphScope } from './credentials';
+import { RequestMetricsHandler } from './requestMetrics';
+import { TransientFailureHandler } from './transientFailures';
+
+/** Hosts the Graph client already trusts with a bearer token (graph-facts §2). */
+const GRAPH_HOSTS = new Set([
+    'graph.microsoft.com',
+    'graph.microsoft.us',
+    'dod-graph.microsoft.us',
+    'graph.microsoft.de',
+    'microsoftgraph.chinacloudapi.cn',
+    'canary.graph.microsoft.com',
+]);
+
+/** Throttling can last minutes during a tenant-wide backup; 10 is the library's maximum. */
+const MAX_RETRIES = 10;
+
+/**
+ * The Graph client with the library's own middleware (auth, Retry-After aware retries, telemetry),
+ * plus two of ours: retries of dropped connections and 500/502, which the library's RetryHandler
+ * does not cover, and per-request metrics.
+ */
+export function createGraphClient(credential: TokenCredential, graphEndpoint: string): Client {
+    const host = new URL(graphEndpoint).hostname;
+    const authProvider = new TokenCredentialAuthenticationProvider(credential, {
+        scopes: [graphScope(graphEndpoint)],
+    });
+    const chain = [
+        new AuthenticationHandler(authProvider),
+        new RetryHandler(new RetryHandlerOptions(2, MAX_RETRIES)),
+        new TransientFailureHandler(),
+        new RequestMetricsHandler(),
+        new TelemetryHandler(),
+        new HTTPMessageHandler(),
+    ];
+    return Client.initWithMiddleware({
+        middleware: chain,
+        baseUrl: graphEndpoint,
+        defaultVersion: 'v1.0',
+        // The bearer token is only attached to known Graph hosts; a private endpoint must be named,
+        // by host name without port (graph-facts §2).
+        customHosts: GRAPH_HOSTS.has(host) ? undefined : new Set([host]),
+    });
+}

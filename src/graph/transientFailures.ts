@@ -1,0 +1,38 @@
+import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+
+import { isNetworkError } from './graphErrors';
+
+const ATTEMPTS = 4;
+const RETRIED_STATUS = new Set([500, 502]);
+
+/**
+ * Retries GETs whose connection dropped (reset, refused, timed out) or that got a 500/502.
+ * The library's RetryHandler only handles 429/503/504 responses, and a dropped connection is
+ * the commonest failure of a night-long backup. GETs are safe to repeat.
+ */
+export class TransientFailureHandler implements Middleware {
+    private next?: Middleware;
+
+    setNext(next: Middleware): void {
+        this.next = next;
+    }
+
+    async execute(context: Context): Promise<void> {
+        const method = (context.options?.method ?? 'GET').toUpperCase();
+        for (let attempt = 1; ; attempt++) {
+            const last = attempt >= ATTEMPTS || method !== 'GET';
+            try {
+                await this.next?.execute(context);
+                if (last || !context.response || !RETRIED_STATUS.has(context.response.status)) return;
+                await context.response.body?.cancel();
+            } catch (error) {
+                if (last || !isNetworkError(error)) throw error;
+            }
+            await sleep(250 * 2 ** attempt);
+        }
+    }
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
