@@ -27,6 +27,7 @@ export interface MessageEntity {
     jsonBlob: string; // blob name of the JSON copy, '' when format is eml only
     attachmentCount: number;
     version: number; // 1 for the first content seen, +1 per content change
+    contentSince: string; // when the current version was first backed up
     firstSeenAt: string;
     lastSeenAt: string;
     deletedAt: string; // '' while the message is in the mailbox
@@ -73,6 +74,8 @@ export interface FolderEntity {
     pendingLink: string; // nextLink of an interrupted sync, '' when none
     lastSyncedAt: string;
     lastRunId: string; // the run that last completed this folder
+    pendingRunId: string; // the run that wrote pendingLink
+    retryIds: string; // JSON array of message ids whose download failed; retried on the next sync
     removedAt: string; // '' while the folder exists
 }
 

@@ -1,0 +1,208 @@
+/**
+ * Retention (`cleanup --days N`): what is older than the cutoff (now − N days) and no longer needed.
+ *   1. Run history: runs that ended before the cutoff, with their mailbox rows. A run still 'running'
+ *      STALE_RUN_MS after its start is taken for a crashed process, and its start counts as its end.
+ *   2. Index, mailbox by mailbox:
+ *      - versions superseded before the cutoff (validTo set and older);
+ *      - messages deleted from the mailbox before the cutoff (deletedAt older): their versions, their
+ *        attachment rows, then their message row (last, so an interrupted purge is found and repeated).
+ *   3. Blobs: under content/ and attachments/, those no remaining message, version or attachment row
+ *      names; under staging/, all. In both cases only blobs last modified BLOB_GRACE_MS before `now`.
+ *
+ * Invariants:
+ * - Cleanup never removes what a message still in its mailbox needs: its message row, its current
+ *   version row (validTo '', or the message row's own version) and its attachment rows are never
+ *   deleted, and every blob a remaining row names is kept.
+ * - A backup stores a blob before it writes the index row naming it (contentStore.ts), so a blob that
+ *   no row names yet may be one a running backup is about to record: hence the grace period.
+ * - A backup that finds content already stored reuses the blob as it is, so even an old unreferenced
+ *   blob may be named again at any moment, and a purged message may be revived by a backup that read
+ *   it just before. So steps 2b and 3 are skipped while a run is in progress; they are checked for at
+ *   the start and again before the blobs are deleted. Schedule cleanup apart from backups all the same.
+ */
+import { mapConcurrently } from '../store/concurrency';
+import type { ContentStore } from '../store/contentStore';
+import type { RunEntity } from '../store/entities';
+import { deleteAttachmentRows, deleteMessageRows } from '../store/indexPurge';
+import type { RunHistory } from '../store/runHistory';
+import type { BackupStorage } from '../store/storage';
+import type { Logger } from './mailboxContext';
+
+export interface CleanupOptions {
+    days: number;
+    /** The real clock outside tests: blob ages are measured against it. */
+    now: Date;
+    log?: Logger;
+}
+
+export interface CleanupReport {
+    cutoff: string;
+    runsDeleted: number;
+    versionsDeleted: number;
+    messagesDeleted: number;
+    attachmentsDeleted: number;
+    blobsDeleted: number;
+    bytesFreed: number;
+    /** Why deleted messages were not purged and blobs not collected; '' when they were. */
+    skipped: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Longer than a backup takes to write the index rows of the blobs it stored. */
+const BLOB_GRACE_MS = DAY_MS;
+const STALE_RUN_MS = 3 * DAY_MS;
+const BLOB_PREFIXES = ['content/', 'attachments/'];
+const STAGING_PREFIX = 'staging/';
+const PARALLEL_MAILBOXES = 4;
+const PARALLEL_BLOB_DELETES = 16;
+
+/** Deletes what the retention period no longer keeps; see the invariants above. */
+export async function cleanup(storage: BackupStorage, options: CleanupOptions): Promise<CleanupReport> {
+    const now = options.now.getTime();
+    const cutoff = new Date(now - options.days * DAY_MS).toISOString();
+    const staleBefore = new Date(now - STALE_RUN_MS).toISOString();
+    const report: CleanupReport = {
+        cutoff,
+        runsDeleted: 0,
+        versionsDeleted: 0,
+        messagesDeleted: 0,
+        attachmentsDeleted: 0,
+        blobsDeleted: 0,
+        bytesFreed: 0,
+        skipped: '',
+    };
+    const log = options.log;
+
+    report.runsDeleted = await pruneRuns(storage.runs, cutoff, staleBefore);
+    log?.info(`cleanup: deleted ${report.runsDeleted} runs that ended before ${cutoff}`);
+
+    report.skipped = await busyReason(storage.runs, staleBefore);
+    if (report.skipped)
+        log?.warn(`cleanup: ${report.skipped}; deleted messages and blobs are left for a later cleanup`);
+    const references = new Set<string>();
+    const mailboxIds = await listMailboxIds(storage);
+    await mapConcurrently(mailboxIds, PARALLEL_MAILBOXES, (mailboxId) =>
+        pruneMailbox(storage, mailboxId, { cutoff, purgeDeleted: !report.skipped, references, report }),
+    );
+    log?.info(
+        `cleanup: deleted ${report.versionsDeleted} superseded versions, ${report.messagesDeleted} deleted messages ` +
+            `and ${report.attachmentsDeleted} of their attachment rows`,
+    );
+    if (report.skipped) return report;
+
+    const graceBefore = new Date(now - BLOB_GRACE_MS);
+    const garbage = await findGarbage(storage.content, references, graceBefore);
+    // A backup started since the index was read could be reusing one of these blobs right now.
+    report.skipped = await busyReason(storage.runs, staleBefore);
+    if (report.skipped) {
+        log?.warn(`cleanup: ${report.skipped}; unreferenced blobs are left for a later cleanup`);
+        return report;
+    }
+    await mapConcurrently(garbage, PARALLEL_BLOB_DELETES, async (blob) => {
+        await storage.content.deleteBlob(blob.name);
+        report.blobsDeleted++;
+        report.bytesFreed += blob.size;
+    });
+    log?.info(`cleanup: deleted ${report.blobsDeleted} unreferenced blobs (${report.bytesFreed} bytes)`);
+    return report;
+}
+
+/** Deletes the runs that ended before the cutoff; returns how many. */
+async function pruneRuns(runs: RunHistory, cutoff: string, staleBefore: string): Promise<number> {
+    const expired: string[] = [];
+    for await (const run of runs.listRuns()) {
+        const end = run.endedAt || (run.startedAt < staleBefore ? run.startedAt : '');
+        if (end && end < cutoff) expired.push(run.runId);
+    }
+    for (const runId of expired) await runs.deleteRun(runId);
+    return expired.length;
+}
+
+/** Why cleanup must not touch what a backup may be writing, or '' when no run is in progress. */
+async function busyReason(runs: RunHistory, staleBefore: string): Promise<string> {
+    const running: RunEntity[] = [];
+    for await (const run of runs.listRuns(new Date(staleBefore))) {
+        if (run.status === 'running' && !run.endedAt) running.push(run);
+    }
+    const latest = running.at(-1);
+    return latest ? `backup run ${latest.runId} (started ${latest.startedAt}) is in progress` : '';
+}
+
+async function listMailboxIds(storage: BackupStorage): Promise<string[]> {
+    const ids = new Set<string>();
+    for await (const row of storage.index.listAll(['partitionKey'])) ids.add(row.partitionKey);
+    return [...ids];
+}
+
+interface MailboxPruning {
+    cutoff: string;
+    purgeDeleted: boolean;
+    /** Blob names of the rows kept, filled for the blob collection. */
+    references: Set<string>;
+    report: CleanupReport;
+}
+
+/**
+ * One mailbox's expired versions and long-deleted messages. Attachment rows belong to a message, not to
+ * one of its versions, so they go only with their message.
+ */
+async function pruneMailbox(storage: BackupStorage, mailboxId: string, pruning: MailboxPruning): Promise<void> {
+    const { cutoff, references, report } = pruning;
+    const index = storage.index;
+    const currentVersions = new Map<string, number>();
+    const purged = new Set<string>();
+    for await (const row of index.listMailbox(mailboxId, [
+        'messageId',
+        'version',
+        'deletedAt',
+        'emlBlob',
+        'jsonBlob',
+    ])) {
+        if (pruning.purgeDeleted && row.deletedAt && row.deletedAt < cutoff) {
+            purged.add(row.messageId);
+        } else {
+            currentVersions.set(row.messageId, row.version);
+            addReferences(references, row.emlBlob, row.jsonBlob);
+        }
+    }
+    const versionKeys: string[] = [];
+    for await (const version of index.listVersions(mailboxId)) {
+        const expired =
+            version.validTo !== '' &&
+            version.validTo < cutoff &&
+            version.version !== currentVersions.get(version.messageId);
+        if (purged.has(version.messageId) || expired) versionKeys.push(version.rowKey);
+        else addReferences(references, version.emlBlob, version.jsonBlob);
+    }
+    const attachmentKeys: string[] = [];
+    for await (const attachment of index.listAttachments(mailboxId)) {
+        if (purged.has(attachment.messageId)) attachmentKeys.push(attachment.rowKey);
+        else addReferences(references, attachment.blob);
+    }
+    await index.deleteVersions(mailboxId, versionKeys);
+    await deleteAttachmentRows(index, mailboxId, attachmentKeys);
+    await deleteMessageRows(index, mailboxId, [...purged]);
+    report.versionsDeleted += versionKeys.length;
+    report.attachmentsDeleted += attachmentKeys.length;
+    report.messagesDeleted += purged.size;
+}
+
+function addReferences(references: Set<string>, ...blobNames: string[]): void {
+    for (const name of blobNames) if (name) references.add(name);
+}
+
+/** Blobs past the grace period that no row names, and abandoned staging blobs. */
+async function findGarbage(
+    content: ContentStore,
+    references: Set<string>,
+    graceBefore: Date,
+): Promise<{ name: string; size: number }[]> {
+    const garbage: { name: string; size: number }[] = [];
+    for (const prefix of [...BLOB_PREFIXES, STAGING_PREFIX]) {
+        for await (const blob of content.listBlobs(prefix)) {
+            if (blob.lastModified >= graceBefore) continue;
+            if (prefix === STAGING_PREFIX || !references.has(blob.name)) garbage.push(blob);
+        }
+    }
+    return garbage;
+}

@@ -1,0 +1,168 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+
+import { listMailFolders, type MailFolderInfo } from '../graph/folders';
+import { classifyGraphError, toBackupError } from '../graph/graphErrors';
+import { forEachConcurrently } from '../graph/limiter';
+import { MailboxGraph } from '../graph/mailboxGraph';
+import { GraphMetrics } from '../graph/requestMetrics';
+import { emptyCounters, type FolderEntity, type RunCounters } from '../store/entities';
+import type { BackupStorage } from '../store/storage';
+import { syncFolder } from './folderSync';
+import type { FailedItem, Logger, Mailbox, MailboxSync, ProgressEvent } from './mailboxContext';
+import { atDownloadCap, outOfTime } from './mailboxContext';
+import type { BackupOptions } from './options';
+
+/** Folders synced side by side; they share the mailbox's four Graph slots. */
+const FOLDER_LANES = 4;
+
+export interface EngineDeps {
+    client: Client;
+    storage: BackupStorage;
+    now: () => Date;
+    log: Logger;
+    progress?: (event: ProgressEvent) => void;
+    /** Run-wide metrics the mailbox's requests are also counted in. */
+    metrics?: GraphMetrics;
+}
+
+export interface MailboxSlice {
+    mailbox: Mailbox;
+    runId: string;
+    options: BackupOptions;
+    /** Epoch ms: stop starting new work after it and return `incomplete`. */
+    deadline?: number;
+}
+
+export type MailboxStatus = 'succeeded' | 'partial' | 'failed' | 'skipped' | 'incomplete';
+
+export interface MailboxOutcome {
+    status: MailboxStatus;
+    reason: string;
+    counters: RunCounters;
+    failures: FailedItem[];
+}
+
+/**
+ * Backs up one mailbox, or as much of it as fits before `deadline`. Everything finished is
+ * committed when it returns; an `incomplete` mailbox is continued by calling this again with the
+ * same runId (folders completed in this run are skipped, an interrupted folder resumes at its page).
+ */
+export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Promise<MailboxOutcome> {
+    const metrics = new GraphMetrics();
+    const graph = new MailboxGraph(deps.client, slice.mailbox.id, deps.metrics ? [metrics, deps.metrics] : [metrics]);
+    const sync: MailboxSync = {
+        mailbox: slice.mailbox,
+        graph,
+        storage: deps.storage,
+        writer: deps.storage.index.writer(slice.mailbox.id),
+        options: slice.options,
+        runId: slice.runId,
+        now: deps.now,
+        deadline: slice.deadline,
+        counters: emptyCounters(),
+        failures: [],
+        deletedThisRun: new Set(),
+        downloads: 0,
+        log: deps.log,
+        progress: deps.progress,
+    };
+    let status: MailboxStatus;
+    let reason = '';
+    try {
+        status = await syncMailbox(sync);
+    } catch (error) {
+        if (classifyGraphError(error) === 'mailboxNotEnabled') {
+            status = 'skipped';
+            reason = 'no Exchange Online mailbox (MailboxNotEnabledForRESTAPI)';
+        } else {
+            status = 'failed';
+            reason = toBackupError(error, `backing up ${slice.mailbox.userPrincipalName}`).userMessage;
+            await sync.writer.flush().catch(() => undefined);
+        }
+    }
+    sync.counters.graphRequests = metrics.requests;
+    sync.counters.graphThrottled = metrics.throttled;
+    if (status === 'incomplete' && atDownloadCap(sync) && !outOfTime(sync)) {
+        status = 'succeeded';
+        reason = `stopped after ${sync.downloads} downloads (--max-emails); the next run continues`;
+    }
+    if (status === 'succeeded' && sync.failures.length > 0) {
+        status = 'partial';
+        reason = `${sync.failures.length} message(s) could not be backed up`;
+    }
+    return { status, reason, counters: sync.counters, failures: sync.failures };
+}
+
+async function syncMailbox(sync: MailboxSync): Promise<MailboxStatus> {
+    const folders = await listMailFolders(sync.graph);
+    const states = new Map((await sync.storage.folders.list(sync.mailbox.id)).map((s) => [s.folderId, s]));
+    sync.progress?.({
+        kind: 'folders',
+        mailbox: sync.mailbox.userPrincipalName,
+        total: folders.length,
+        messages: folders.reduce((sum, f) => sum + f.totalItemCount, 0),
+    });
+    await relabelRenamedFolders(sync, folders, states);
+    let interrupted = false;
+    await forEachConcurrently(folders, FOLDER_LANES, async (folder) => {
+        const state = states.get(folder.id);
+        if (state?.lastRunId === sync.runId) return; // finished by an earlier slice of this run
+        if (interrupted || outOfTime(sync)) {
+            interrupted = true;
+            return;
+        }
+        if ((await syncFolder(sync, folder, state)) === 'interrupted') interrupted = true;
+        else sync.progress?.({ kind: 'folderDone', mailbox: sync.mailbox.userPrincipalName, folder: folder.path });
+    });
+    if (interrupted) return 'incomplete';
+    await retireRemovedFolders(sync, folders, states);
+    return 'succeeded';
+}
+
+/**
+ * A folder (or one of its parents) was renamed or moved: Graph reports nothing about its messages,
+ * so the paths the index shows for them are rewritten here.
+ */
+async function relabelRenamedFolders(
+    sync: MailboxSync,
+    folders: MailFolderInfo[],
+    states: Map<string, FolderEntity>,
+): Promise<void> {
+    if (!sync.options.folders) return;
+    for (const folder of folders) {
+        const state = states.get(folder.id);
+        if (!state || state.path === folder.path) continue;
+        for await (const entity of sync.storage.index.listFolder(sync.mailbox.id, folder.id)) {
+            sync.writer.upsertMessage({ ...entity, folderPath: folder.path });
+            await sync.writer.flushIfFull();
+        }
+        await sync.writer.flush();
+        await sync.storage.folders.upsert({ ...state, path: folder.path, displayName: folder.displayName });
+        state.path = folder.path;
+    }
+}
+
+/**
+ * A folder that is gone from the mailbox: whatever the index still holds in it (messages not moved
+ * elsewhere before the folder was deleted) was deleted with it. Runs only after every live folder
+ * was synced, so moves out of it have been seen first.
+ */
+async function retireRemovedFolders(
+    sync: MailboxSync,
+    folders: MailFolderInfo[],
+    states: Map<string, FolderEntity>,
+): Promise<void> {
+    const live = new Set(folders.map((f) => f.id));
+    const now = sync.now().toISOString();
+    for (const state of states.values()) {
+        if (live.has(state.folderId) || state.removedAt) continue;
+        for await (const entity of sync.storage.index.listFolder(sync.mailbox.id, state.folderId)) {
+            if (entity.deletedAt) continue;
+            sync.writer.upsertMessage({ ...entity, deletedAt: now });
+            sync.counters.messagesDeleted++;
+            await sync.writer.flushIfFull();
+        }
+        await sync.writer.flush();
+        await sync.storage.folders.upsert({ ...state, removedAt: now, deltaLink: '', pendingLink: '' });
+    }
+}

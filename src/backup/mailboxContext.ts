@@ -1,0 +1,58 @@
+import type { MailboxGraph } from '../graph/mailboxGraph';
+import type { RunCounters } from '../store/entities';
+import type { IndexWriter } from '../store/messageIndex';
+import type { BackupStorage } from '../store/storage';
+import type { BackupOptions } from './options';
+
+/** A mailbox being backed up, as discovery found it. */
+export interface Mailbox {
+    id: string; // Entra object id: the partition key of everything stored for it
+    userPrincipalName: string;
+    displayName: string;
+    shared: boolean;
+}
+
+export interface FailedItem {
+    id: string;
+    subject: string;
+    folder: string;
+    error: string;
+}
+
+export interface Logger {
+    info(message: string): void;
+    warn(message: string): void;
+}
+
+export type ProgressEvent =
+    | { kind: 'folders'; mailbox: string; total: number; messages: number }
+    | { kind: 'messages'; mailbox: string; processed: number; downloaded: number; bytes: number }
+    | { kind: 'folderDone'; mailbox: string; folder: string };
+
+/** Everything one mailbox's backup slice works with; built by backupMailbox, passed down. */
+export interface MailboxSync {
+    mailbox: Mailbox;
+    graph: MailboxGraph;
+    storage: BackupStorage;
+    writer: IndexWriter;
+    options: BackupOptions;
+    runId: string;
+    now: () => Date;
+    /** Epoch ms after which no new page or folder is started; undefined = no time budget. */
+    deadline?: number;
+    counters: RunCounters;
+    failures: FailedItem[];
+    /** Messages deleted earlier in this run: a later sighting in another folder was a move. */
+    deletedThisRun: Set<string>;
+    downloads: number;
+    log: Logger;
+    progress?: (event: ProgressEvent) => void;
+}
+
+export function outOfTime(sync: MailboxSync): boolean {
+    return sync.deadline !== undefined && sync.now().getTime() >= sync.deadline;
+}
+
+export function atDownloadCap(sync: MailboxSync): boolean {
+    return sync.options.maxMessages !== undefined && sync.downloads >= sync.options.maxMessages;
+}

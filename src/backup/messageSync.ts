@@ -1,0 +1,154 @@
+import { StorageError } from '../errors';
+import { classifyGraphError, describe } from '../graph/graphErrors';
+import type { MailFolderInfo } from '../graph/folders';
+import { type DeltaMessage } from '../graph/messages';
+import type { MessageEntity, VersionEntity } from '../store/entities';
+import { toTableKey, versionRowKey } from '../store/tableKeys';
+import { classifyChange, contentFingerprint } from './changeDetection';
+import type { MailboxSync } from './mailboxContext';
+import { storeMessage, type StoredMessage } from './messageContent';
+
+const DOWNLOAD_ATTEMPTS = 3;
+
+export type MessageOutcome = 'stored' | 'updated' | 'unchanged' | 'failed' | 'capped';
+
+/**
+ * Brings one message reported by Graph into the index: downloads it only when it is new or its
+ * content changed, otherwise records what changed about it. Queues index writes on the writer;
+ * the caller flushes.
+ */
+export async function syncMessage(
+    sync: MailboxSync,
+    folder: MailFolderInfo,
+    message: DeltaMessage,
+    existing: MessageEntity | undefined,
+): Promise<MessageOutcome> {
+    const change = classifyChange(message, folder.id, existing);
+    const now = sync.now().toISOString();
+    if (change === 'unchanged') {
+        sync.counters.messagesUnchanged++;
+        return 'unchanged';
+    }
+    if (change === 'updated' && existing) {
+        if (existing.deletedAt && sync.deletedThisRun.delete(message.id)) sync.counters.messagesDeleted--;
+        sync.writer.upsertMessage({
+            ...existing,
+            ...metadataOf(sync, folder, message),
+            lastSeenAt: now,
+            deletedAt: '',
+        });
+        sync.counters.messagesUpdated++;
+        return 'updated';
+    }
+    if (sync.options.maxMessages !== undefined && sync.downloads >= sync.options.maxMessages) return 'capped';
+    sync.downloads++;
+    let stored: StoredMessage;
+    try {
+        stored = await downloadWithRetries(sync, message.id);
+    } catch (error) {
+        // Storage failing is not this message's fault: let it end the mailbox, which is retried whole.
+        if (isStorageFailure(error)) throw error;
+        sync.counters.messagesFailed++;
+        sync.failures.push({
+            id: message.id,
+            subject: message.subject ?? '',
+            folder: folder.path,
+            error: describe(error),
+        });
+        sync.log.warn(
+            `${sync.mailbox.userPrincipalName}: could not back up "${message.subject ?? message.id}" in ${folder.path}: ${describe(error)}`,
+        );
+        return 'failed';
+    }
+    sync.counters.bytesDownloaded += stored.bytesDownloaded;
+    sync.counters.bytesStored += stored.bytesStored;
+    if (existing?.sha256 && stored.sha256 === existing.sha256) {
+        // A draft whose preview changed but whose bytes did not: nothing new to keep.
+        sync.writer.upsertMessage({
+            ...existing,
+            ...metadataOf(sync, folder, message),
+            lastSeenAt: now,
+            deletedAt: '',
+        });
+        sync.counters.messagesUpdated++;
+        return 'updated';
+    }
+    const version = existing?.sha256 ? existing.version + 1 : 1;
+    if (existing?.sha256) sync.writer.upsertVersion({ ...versionOf(existing), validTo: now });
+    const entity: MessageEntity = {
+        partitionKey: sync.mailbox.id,
+        rowKey: toTableKey(message.id),
+        messageId: message.id,
+        ...metadataOf(sync, folder, message),
+        sha256: stored.sha256,
+        size: stored.size,
+        emlBlob: stored.emlBlob,
+        jsonBlob: stored.jsonBlob,
+        attachmentCount: stored.attachments.length,
+        version,
+        contentSince: now,
+        firstSeenAt: existing?.firstSeenAt || now,
+        lastSeenAt: now,
+        deletedAt: '',
+    };
+    sync.writer.upsertMessage(entity);
+    sync.writer.upsertVersion(versionOf(entity));
+    for (const attachment of stored.attachments) sync.writer.upsertAttachment(attachment);
+    if (existing?.sha256) sync.counters.messagesChanged++;
+    else sync.counters.messagesNew++;
+    return 'stored';
+}
+
+function isStorageFailure(error: unknown): boolean {
+    const name = (error as { name?: unknown })?.name;
+    return error instanceof StorageError || name === 'RestError';
+}
+
+function metadataOf(sync: MailboxSync, folder: MailFolderInfo, message: DeltaMessage) {
+    return {
+        changeKey: message.changeKey ?? '',
+        contentFingerprint: contentFingerprint(message),
+        folderId: folder.id,
+        folderPath: sync.options.folders ? folder.path : '',
+        subject: message.subject ?? '',
+        sender: message.from?.emailAddress?.address ?? '',
+        receivedAt: message.receivedDateTime ?? '',
+        internetMessageId: message.internetMessageId ?? '',
+        isRead: message.isRead ?? false,
+        flagStatus: message.flag?.flagStatus ?? 'notFlagged',
+        categories: JSON.stringify(message.categories ?? []),
+        isDraft: message.isDraft ?? false,
+    };
+}
+
+function versionOf(entity: MessageEntity): VersionEntity {
+    return {
+        partitionKey: entity.partitionKey,
+        rowKey: versionRowKey(entity.messageId, entity.version),
+        messageId: entity.messageId,
+        version: entity.version,
+        sha256: entity.sha256,
+        size: entity.size,
+        changeKey: entity.changeKey,
+        emlBlob: entity.emlBlob,
+        jsonBlob: entity.jsonBlob,
+        validFrom: entity.contentSince,
+        validTo: '',
+    };
+}
+
+/**
+ * A dropped connection in the middle of a body cannot be retried by the HTTP middleware (the
+ * response had started), so the whole message is fetched again; blob writes are idempotent.
+ */
+async function downloadWithRetries(sync: MailboxSync, messageId: string): Promise<StoredMessage> {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await storeMessage(sync.graph, sync.storage.content, sync.mailbox.id, messageId, sync.options);
+        } catch (error) {
+            const kind = classifyGraphError(error);
+            if (attempt >= DOWNLOAD_ATTEMPTS || (kind !== 'transient' && kind !== 'throttled')) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+        }
+    }
+}

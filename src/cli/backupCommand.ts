@@ -1,0 +1,76 @@
+import { runBackup, type RunSummary } from '../backup/backupRun';
+import type { BackupFormat } from '../backup/options';
+import type { RunType } from '../store/entities';
+import { type CliEnvironment, createCliGraphClient } from './environment';
+import { formatBytes } from './format';
+import { createReporter } from './progress';
+
+export interface BackupCommandOptions {
+    type: RunType;
+    mailbox: string[];
+    exclude: string[];
+    format: BackupFormat;
+    attachments: boolean;
+    folders: boolean;
+    maxEmails?: number;
+    parallel: number;
+}
+
+/** Runs a backup and prints its summary; resolves to the exit code (0 only if every mailbox succeeded). */
+export async function backupCommand(environment: CliEnvironment, options: BackupCommandOptions): Promise<number> {
+    const client = createCliGraphClient(environment.env);
+    const reporter = createReporter();
+    let summary: RunSummary;
+    try {
+        summary = await runBackup(
+            {
+                client,
+                storage: environment.storage,
+                now: () => new Date(),
+                log: reporter,
+                progress: (e) => reporter.progress(e),
+            },
+            {
+                type: options.type,
+                trigger: 'cli',
+                include: options.mailbox,
+                exclude: options.exclude,
+                parallelMailboxes: options.parallel,
+                options: {
+                    type: options.type,
+                    format: options.format,
+                    attachments: options.attachments,
+                    folders: options.folders,
+                    maxMessages: options.maxEmails,
+                },
+            },
+        );
+    } finally {
+        reporter.stop();
+    }
+    process.stdout.write(formatSummary(summary, environment.storageLabel));
+    return summary.run.status === 'succeeded' ? 0 : 1;
+}
+
+function formatSummary({ run, discovery, outcomes }: RunSummary, storageLabel: string): string {
+    const lines = [
+        `Backup run ${run.runId} (${run.type}) ${run.status.toUpperCase()}`,
+        `  storage:    ${storageLabel}`,
+        `  mailboxes:  ${run.mailboxesDone} backed up, ${run.mailboxesSkipped} skipped, ${run.mailboxesFailed} failed`,
+        `  messages:   ${run.messagesNew} new, ${run.messagesChanged} changed, ${run.messagesUpdated} metadata updates, ` +
+            `${run.messagesUnchanged} unchanged, ${run.messagesDeleted} deleted, ${run.messagesFailed} failed`,
+        `  bytes:      ${formatBytes(run.bytesDownloaded)} downloaded, ${formatBytes(run.bytesStored)} stored`,
+        `  graph:      ${run.graphRequests} requests, ${run.graphThrottled} throttled`,
+    ];
+    for (const user of discovery.skipped) lines.push(`  skipped ${user.userPrincipalName}: ${user.reason}`);
+    for (const name of discovery.unknown) lines.push(`  failed ${name}: no such user in the tenant`);
+    for (const { mailbox, outcome } of outcomes) {
+        if (outcome.status === 'skipped') lines.push(`  skipped ${mailbox.userPrincipalName}: ${outcome.reason}`);
+        else if (outcome.status !== 'succeeded')
+            lines.push(`  ${outcome.status} ${mailbox.userPrincipalName}: ${outcome.reason}`);
+        for (const item of outcome.failures.slice(0, 10)) {
+            lines.push(`    could not back up "${item.subject}" in ${item.folder}: ${item.error}`);
+        }
+    }
+    return lines.join('\n') + '\n';
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+
+import { loadGraphSettings } from '../config';
+import { AuthenticationError, BackupError, ConfigError } from '../errors';
+import { backupCommand, type BackupCommandOptions } from './backupCommand';
+import { cleanupCommand } from './cleanupCommand';
+import { type CliEnvironment, openCliStorage, readEnvironment } from './environment';
+import { exportIndexCommand } from './exportIndexCommand';
+import { statsCommand } from './statsCommand';
+
+/** Exit codes: 0 all good, 1 the run failed or was partial, 2 bad input, configuration or credentials. */
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+function positiveInteger(value: string): number {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number.');
+    return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+    return [...previous, value];
+}
+
+/**
+ * Reads the settings, checks those the command needs before anything starts (so a configuration
+ * mistake never leaves half a run behind), opens storage (an embedded Azurite if none is
+ * configured), runs the command and always closes it.
+ */
+async function withEnvironment(
+    command: Command,
+    action: (environment: CliEnvironment) => Promise<number>,
+    needsGraph = false,
+): Promise<void> {
+    const { envFile } = command.optsWithGlobals<{ envFile?: string }>();
+    const env = readEnvironment(envFile);
+    if (needsGraph) loadGraphSettings(env);
+    const environment = await openCliStorage(env);
+    try {
+        process.exitCode = await action(environment);
+    } finally {
+        await environment.close();
+    }
+}
+
+function buildProgram(): Command {
+    const program = new Command('mail-backup')
+        .description('Incremental backup of every Exchange Online mailbox into Azure Table and Blob Storage.')
+        .option('--env-file <path>', 'read settings (EXCHANGE_TENANT_ID, ...) from a .env file')
+        .showHelpAfterError()
+        .exitOverride();
+
+    program
+        .command('backup')
+        .description('back up every mailbox (or those named with --mailbox)')
+        .addOption(
+            new Option('--type <type>', 'full re-enumerates every folder')
+                .choices(['full', 'incremental'])
+                .default('incremental'),
+        )
+        .option('--mailbox <upn>', 'only this mailbox (repeatable)', collect, [])
+        .option('--exclude <upn>', 'skip this mailbox (repeatable)', collect, [])
+        .addOption(
+            new Option('--format <format>', 'what to store per message')
+                .choices(['eml', 'json', 'both'])
+                .default('both'),
+        )
+        .option('--no-attachments', 'do not store attachment content in the JSON copy')
+        .option('--no-folders', 'no folder structure in browsable paths')
+        .option('--max-emails <n>', 'download at most n messages per mailbox this run', positiveInteger)
+        .option('--parallel <n>', 'mailboxes backed up side by side', positiveInteger, 8)
+        .action(async (options: BackupCommandOptions, command: Command) =>
+            withEnvironment(command, (environment) => backupCommand(environment, options), true),
+        );
+
+    program
+        .command('stats')
+        .description('report runs, messages, bytes and recent history')
+        .option('--days <n>', 'runs of the last n days', positiveInteger, 30)
+        .option('--json', 'print JSON instead of text')
+        .action(async (options: { days: number; json?: boolean }, command: Command) =>
+            withEnvironment(command, (environment) => statsCommand(environment, options)),
+        );
+
+    program
+        .command('cleanup')
+        .description('drop run history and superseded versions older than n days, and unreferenced blobs')
+        .requiredOption('--days <n>', 'retention in days', positiveInteger)
+        .action(async (options: { days: number }, command: Command) =>
+            withEnvironment(command, (environment) => cleanupCommand(environment, options)),
+        );
+
+    program
+        .command('export-index')
+        .description('write the checksum index as JSON')
+        .requiredOption('--out <file>', 'output file')
+        .action(async (options: { out: string }, command: Command) =>
+            withEnvironment(command, (environment) => exportIndexCommand(environment, options)),
+        );
+    return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+    try {
+        await buildProgram().parseAsync(argv);
+    } catch (error) {
+        process.exitCode = reportError(error);
+    }
+}
+
+/** One line a person can act on; never a stack trace for a mistake in input or configuration. */
+function reportError(error: unknown): number {
+    if (error instanceof CommanderError) {
+        // Commander has already printed its message (unknown option, bad choice, help).
+        return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof BackupError) {
+        process.stderr.write(`error: ${error.userMessage}\n`);
+        return error instanceof ConfigError || error instanceof AuthenticationError ? EXIT_USAGE : EXIT_FAILED;
+    }
+    process.stderr.write(`error: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.MAIL_BACKUP_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return EXIT_FAILED;
+}
+
+if (require.main === module) void main(process.argv);

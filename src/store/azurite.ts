@@ -1,0 +1,215 @@
+/**
+ * Azurite, the Azure Storage emulator, run as a child process: the CLI's storage when no Azure
+ * Storage account is configured, and the tests' storage.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readFile } from 'node:fs/promises';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { StorageError } from '../errors';
+
+export interface AzuriteOptions {
+    /** Folder for Azurite's data, created if missing. */
+    location: string;
+    /** Keep all data in memory and lose it on stop; nothing is written to `location` then. */
+    inMemory?: boolean;
+    /** Ports default to free ones picked at start. */
+    blobPort?: number;
+    queuePort?: number;
+    tablePort?: number;
+}
+
+export interface RunningAzurite {
+    connectionString: string;
+    blobEndpoint: string;
+    tableEndpoint: string;
+    queueEndpoint: string;
+    /** Stops Azurite (SIGTERM, then SIGKILL after 3 s) and resolves once it has exited. */
+    stop(): Promise<void>;
+}
+
+interface Ports {
+    blob: number;
+    queue: number;
+    table: number;
+}
+
+const HOST = '127.0.0.1';
+// The well-known development account every Azurite accepts:
+// https://learn.microsoft.com/azure/storage/common/storage-use-azurite#well-known-storage-account-and-key
+const ACCOUNT_NAME = 'devstoreaccount1';
+const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const START_ATTEMPTS = 3;
+const READY_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 3_000;
+const STDERR_TAIL_CHARS = 1_000;
+
+/**
+ * Preloaded into the Azurite process. A parent killed by a signal runs no exit handler, so Azurite
+ * watches for itself: once orphaned (re-parented, so its ppid changes) it sends itself SIGTERM, which
+ * Azurite handles by closing its servers and saving its data, and exits regardless 10 s later.
+ */
+const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent(`
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(watch);
+        process.kill(process.pid, 'SIGTERM');
+        setTimeout(() => process.exit(1), 10000).unref();
+    }, 1000).unref();
+`)}`;
+
+export async function startAzurite(options: AzuriteOptions): Promise<RunningAzurite> {
+    const location = path.resolve(options.location);
+    await mkdir(location, { recursive: true });
+    const script = await azuriteScript();
+    const portsGiven = [options.blobPort, options.queuePort, options.tablePort].every((port) => port !== undefined);
+    for (let attempt = 1; ; attempt++) {
+        const free = await freePorts();
+        const ports = {
+            blob: options.blobPort ?? free.blob,
+            queue: options.queuePort ?? free.queue,
+            table: options.tablePort ?? free.table,
+        };
+        try {
+            return await launch(script, location, ports, options.inMemory ?? false);
+        } catch (error) {
+            // Another process may take a free port between our probe and Azurite's listen.
+            const portTaken = error instanceof StorageError && error.message.includes('EADDRINUSE');
+            if (!portTaken || portsGiven || attempt === START_ATTEMPTS) throw error;
+        }
+    }
+}
+
+async function azuriteScript(): Promise<string> {
+    const manifestPath = require.resolve('azurite/package.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { bin: { azurite: string } };
+    return path.resolve(path.dirname(manifestPath), manifest.bin.azurite);
+}
+
+/** Ports the system hands out for port 0; the three listen at once, so they are distinct. */
+async function freePorts(): Promise<Ports> {
+    const [blob, queue, table] = await Promise.all([listenOnAnyPort(), listenOnAnyPort(), listenOnAnyPort()]);
+    const portOf = (server: net.Server) => (server.address() as AddressInfo).port;
+    const ports = { blob: portOf(blob), queue: portOf(queue), table: portOf(table) };
+    await Promise.all([blob, queue, table].map((server) => new Promise((resolve) => server.close(resolve))));
+    return ports;
+}
+
+async function listenOnAnyPort(): Promise<net.Server> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, HOST, resolve));
+    return server;
+}
+
+async function launch(script: string, location: string, ports: Ports, inMemory: boolean): Promise<RunningAzurite> {
+    const args = [
+        // Our SDKs speak newer API versions than Azurite 3.35.0 knows; it serves them all the same.
+        ...['--skipApiVersionCheck', '--loose', '--disableTelemetry', '--silent'],
+        // Azurite refuses --location together with --inMemoryPersistence.
+        ...(inMemory ? ['--inMemoryPersistence'] : ['--location', location]),
+        ...['--blobHost', HOST, '--queueHost', HOST, '--tableHost', HOST],
+        ...['--blobPort', String(ports.blob), '--queuePort', String(ports.queue), '--tablePort', String(ports.table)],
+    ];
+    // cwd is `location`, so nothing Azurite writes lands in the caller's working directory.
+    const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, script, ...args], {
+        cwd: location,
+        stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const stderr = child.stderr as net.Socket;
+    let stderrTail = '';
+    stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const stopOnExit = () => child.kill('SIGTERM');
+    process.on('exit', stopOnExit);
+    void exited.then(() => process.off('exit', stopOnExit));
+
+    const endpoints = {
+        blob: `http://${HOST}:${ports.blob}/${ACCOUNT_NAME}`,
+        queue: `http://${HOST}:${ports.queue}/${ACCOUNT_NAME}`,
+        table: `http://${HOST}:${ports.table}/${ACCOUNT_NAME}`,
+    };
+    try {
+        await once(child, 'spawn');
+        await waitUntilServing(child, endpoints);
+    } catch (error) {
+        if (child.pid !== undefined) {
+            child.kill('SIGKILL');
+            await exited;
+        }
+        const said = stderrTail.trim().replace(/\s*\n\s*/g, ' | ');
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new StorageError(`Azurite did not start: ${reason}.${said ? ` Azurite said: ${said}` : ''}`, {
+            cause: error,
+        });
+    }
+    // A caller that forgets stop() must not be kept alive by Azurite; the exit handler still stops it.
+    child.unref();
+    stderr.unref();
+
+    return {
+        connectionString: [
+            'DefaultEndpointsProtocol=http',
+            `AccountName=${ACCOUNT_NAME}`,
+            `AccountKey=${ACCOUNT_KEY}`,
+            `BlobEndpoint=${endpoints.blob}`,
+            `QueueEndpoint=${endpoints.queue}`,
+            `TableEndpoint=${endpoints.table}`,
+        ].join(';'),
+        blobEndpoint: endpoints.blob,
+        queueEndpoint: endpoints.queue,
+        tableEndpoint: endpoints.table,
+        stop: () => stop(child, exited),
+    };
+}
+
+/** Polls until Azurite answers on its blob and table endpoints (table starts last). */
+async function waitUntilServing(child: ChildProcess, endpoints: { blob: string; table: string }): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (const [service, url] of [
+        ['Blob', endpoints.blob],
+        ['Table', endpoints.table],
+    ] as const) {
+        while (!(await answersAs(`Azurite-${service}`, url))) {
+            if (child.exitCode !== null || child.signalCode !== null) {
+                throw new Error(
+                    `it exited (${child.exitCode ?? child.signalCode}) before its ${service} endpoint ${url} answered`,
+                );
+            }
+            if (Date.now() > deadline) {
+                throw new Error(`its ${service} endpoint ${url} did not answer within ${READY_TIMEOUT_MS / 1000} s`);
+            }
+            await delay(100);
+        }
+    }
+}
+
+/**
+ * Whether `url` answers with Azurite's Server header (any status: an unauthenticated GET gets 400), so
+ * another program that grabbed the port is not mistaken for Azurite.
+ */
+function answersAs(server: string, url: string): Promise<boolean> {
+    return new Promise((resolve) => {
+        const request = http.get(url, { agent: false, timeout: 1_000 }, (response) => {
+            response.resume();
+            resolve(String(response.headers.server).startsWith(server));
+        });
+        request.on('timeout', () => request.destroy());
+        request.on('error', () => resolve(false));
+    });
+}
+
+async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.ref(); // keeps this process alive until the exit we wait for
+    child.kill('SIGTERM');
+    const forceKill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(forceKill);
+}

@@ -1,0 +1,113 @@
+/**
+ * The checksum index: what we hold of every message, read before a download to decide whether the
+ * content changed, and written after its blobs are stored.
+ *
+ * Tables (one partition per mailbox, PartitionKey = mailbox id):
+ *   messages     RowKey toTableKey(message id)                      MessageEntity
+ *   versions     RowKey versionRowKey(message id, version)          VersionEntity
+ *   attachments  RowKey attachmentRowKey(message id, attachment id) AttachmentEntity
+ * Invariant: an index row is written only after the blobs it names are stored, and stored blobs are
+ * never partial (contentStore.ts), so an index row never points at a missing or half-written blob.
+ */
+import { odata } from '@azure/data-tables';
+
+import { mapConcurrently } from './concurrency';
+import type { AttachmentEntity, MessageEntity, VersionEntity } from './entities';
+import { IndexWriter, type IndexTables } from './indexWriter';
+import { chunk, deleteRows, getRow, listPartition, listRows } from './tableRows';
+import { messageRowKeyRange, toTableKey } from './tableKeys';
+
+export { IndexWriter, type IndexTables } from './indexWriter';
+
+/**
+ * A query's $filter may hold at most 15 comparisons: the PartitionKey one and 14 RowKey ones.
+ * https://learn.microsoft.com/rest/api/storageservices/querying-tables-and-entities#constructing-filter-strings
+ */
+const IDS_PER_QUERY = 14;
+const PARALLEL_QUERIES = 4;
+
+type MessageField = keyof MessageEntity;
+
+export class MessageIndex {
+    constructor(private readonly tables: IndexTables) {}
+
+    /** The index rows of those of `messageIds` that are indexed, by message id. */
+    async getMany(mailboxId: string, messageIds: string[]): Promise<Map<string, MessageEntity>> {
+        const found = new Map<string, MessageEntity>();
+        const queries = chunk([...new Set(messageIds)], IDS_PER_QUERY);
+        await mapConcurrently(queries, PARALLEL_QUERIES, async (ids) => {
+            const rowKeys = ids.map((id) => odata`RowKey eq ${toTableKey(id)}`).join(' or ');
+            const filter = `${odata`PartitionKey eq ${mailboxId}`} and (${rowKeys})`;
+            for await (const entity of listRows<MessageEntity>(this.tables.messages, filter)) {
+                found.set(entity.messageId, entity);
+            }
+        });
+        return found;
+    }
+
+    get(mailboxId: string, messageId: string): Promise<MessageEntity | undefined> {
+        return getRow<MessageEntity>(this.tables.messages, mailboxId, toTableKey(messageId));
+    }
+
+    /**
+     * The mailbox's rows whose folderId is `folderId` (including messages marked deleted). With `select`,
+     * only those properties are read, and the type says so.
+     */
+    listFolder<K extends MessageField = MessageField>(
+        mailboxId: string,
+        folderId: string,
+        select?: K[],
+    ): AsyncIterable<Pick<MessageEntity, K>> {
+        const filter = odata`PartitionKey eq ${mailboxId} and folderId eq ${folderId}`;
+        return listRows<Pick<MessageEntity, K>>(this.tables.messages, filter, select);
+    }
+
+    listMailbox<K extends MessageField = MessageField>(
+        mailboxId: string,
+        select?: K[],
+    ): AsyncIterable<Pick<MessageEntity, K>> {
+        return listPartition<Pick<MessageEntity, K>>(this.tables.messages, mailboxId, select);
+    }
+
+    /** Every row of every mailbox. */
+    listAll<K extends MessageField = MessageField>(select?: K[]): AsyncIterable<Pick<MessageEntity, K>> {
+        return listRows<Pick<MessageEntity, K>>(this.tables.messages, undefined, select);
+    }
+
+    writer(mailboxId: string): IndexWriter {
+        return new IndexWriter(mailboxId, this.tables);
+    }
+
+    /** The mailbox's versions, or one message's, in row key order (by message, then version). */
+    listVersions(mailboxId: string, messageId?: string): AsyncIterable<VersionEntity> {
+        return listRows<VersionEntity>(this.tables.versions, messageFilter(mailboxId, messageId));
+    }
+
+    listAttachments(mailboxId: string, messageId?: string): AsyncIterable<AttachmentEntity> {
+        return listRows<AttachmentEntity>(this.tables.attachments, messageFilter(mailboxId, messageId));
+    }
+
+    /** Deletes version rows by row key; rows already gone are fine. */
+    deleteVersions(mailboxId: string, rowKeys: string[]): Promise<void> {
+        return deleteRows(this.tables.versions, mailboxId, rowKeys);
+    }
+
+    /** Deletes attachment rows by row key; rows already gone are fine. */
+    deleteAttachments(mailboxId: string, rowKeys: string[]): Promise<void> {
+        return deleteRows(this.tables.attachments, mailboxId, rowKeys);
+    }
+
+    /**
+     * Deletes messages' index rows; rows already gone are fine. Delete their versions and attachments
+     * first: the message row is how a later cleanup finds them, so an interrupted purge is simply repeated.
+     */
+    deleteMessages(mailboxId: string, messageIds: string[]): Promise<void> {
+        return deleteRows(this.tables.messages, mailboxId, messageIds.map(toTableKey));
+    }
+}
+
+function messageFilter(mailboxId: string, messageId: string | undefined): string {
+    if (messageId === undefined) return odata`PartitionKey eq ${mailboxId}`;
+    const { from, to } = messageRowKeyRange(messageId);
+    return odata`PartitionKey eq ${mailboxId} and RowKey ge ${from} and RowKey lt ${to}`;
+}

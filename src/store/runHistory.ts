@@ -1,0 +1,86 @@
+/**
+ * The record of backup runs.
+ *   runs         PartitionKey 'run', RowKey = run id       RunEntity
+ *   mailboxruns  PartitionKey = run id, RowKey = mailbox id MailboxRunEntity
+ * A run id is the run's start in UTC plus a random suffix, `20261126T021500Z-3f9a`, so row key order is
+ * start order and "runs since" is a RowKey range.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { odata, type TableClient } from '@azure/data-tables';
+
+import { emptyCounters, type MailboxRunEntity, type RunEntity, type RunType } from './entities';
+import { deleteRow, deleteRows, getRow, listPartition, listRows, toTableEntity } from './tableRows';
+
+const RUN_PARTITION = 'run';
+
+export interface RunHistoryTables {
+    runs: TableClient;
+    mailboxRuns: TableClient;
+}
+
+export class RunHistory {
+    constructor(private readonly tables: RunHistoryTables) {}
+
+    /** Records a new run as 'running' with zero counters. */
+    async startRun(run: { type: RunType; trigger: string; now?: Date }): Promise<RunEntity> {
+        const startedAt = run.now ?? new Date();
+        const runId = `${compactTimestamp(startedAt)}-${randomBytes(2).toString('hex')}`;
+        const entity: RunEntity = {
+            partitionKey: RUN_PARTITION,
+            rowKey: runId,
+            runId,
+            type: run.type,
+            trigger: run.trigger,
+            startedAt: startedAt.toISOString(),
+            endedAt: '',
+            status: 'running',
+            mailboxesTotal: 0,
+            mailboxesDone: 0,
+            mailboxesSkipped: 0,
+            mailboxesFailed: 0,
+            ...emptyCounters(),
+        };
+        // Create, not upsert: two runs started in the same second with the same suffix must not merge.
+        await this.tables.runs.createEntity(toTableEntity(entity));
+        return entity;
+    }
+
+    async updateRun(run: RunEntity): Promise<void> {
+        await this.tables.runs.upsertEntity(toTableEntity(run), 'Replace');
+    }
+
+    getRun(runId: string): Promise<RunEntity | undefined> {
+        return getRow<RunEntity>(this.tables.runs, RUN_PARTITION, runId);
+    }
+
+    /** Runs in start order; with `since`, those started at or after it. */
+    listRuns(since?: Date): AsyncIterable<RunEntity> {
+        if (since === undefined) return listPartition<RunEntity>(this.tables.runs, RUN_PARTITION);
+        const filter = odata`PartitionKey eq ${RUN_PARTITION} and RowKey ge ${compactTimestamp(since)}`;
+        return listRows<RunEntity>(this.tables.runs, filter);
+    }
+
+    async recordMailbox(entity: MailboxRunEntity): Promise<void> {
+        await this.tables.mailboxRuns.upsertEntity(toTableEntity(entity), 'Replace');
+    }
+
+    listMailboxRuns(runId: string): AsyncIterable<MailboxRunEntity> {
+        return listPartition<MailboxRunEntity>(this.tables.mailboxRuns, runId);
+    }
+
+    /** Deletes a run and its mailbox rows; the run row goes last, so an interrupted delete can be repeated. */
+    async deleteRun(runId: string): Promise<void> {
+        const rowKeys: string[] = [];
+        for await (const row of listPartition<MailboxRunEntity>(this.tables.mailboxRuns, runId, ['rowKey'])) {
+            rowKeys.push(row.rowKey);
+        }
+        await deleteRows(this.tables.mailboxRuns, runId, rowKeys);
+        await deleteRow(this.tables.runs, RUN_PARTITION, runId);
+    }
+}
+
+/** `2026-11-26T02:15:00.123Z` → `20261126T021500Z`. */
+function compactTimestamp(date: Date): string {
+    return `${date.toISOString().slice(0, 19).replace(/[-:]/g, '')}Z`;
+}

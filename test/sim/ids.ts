@@ -1,0 +1,64 @@
+/**
+ * Outlook ids as the simulator issues them. Real ids are URL-safe base64 carrying '-', '_' and '=' and are
+ * case-sensitive (graph-facts §8, §13); the simulator keeps all three characters so clients that mangle them fail.
+ *
+ * A message has two forms. The immutable id (returned with `Prefer: IdType="ImmutableId"`) survives moves inside the
+ * mailbox. The regular id embeds the folder, so it changes when the message moves, and an old regular id stops
+ * resolving. Folder ids never change.
+ */
+const IMMUTABLE_PREFIX = 'AAkALgAA';
+const REGULAR_PREFIX = 'AAMkAD';
+const FOLDER_PREFIX = 'AQMkAD';
+const ID_CHARS = /^[A-Za-z0-9_=-]+$/;
+
+/** Message key length: 19 bytes gives '==' padding in the immutable form and '=' in the regular form. */
+export const MESSAGE_KEY_BYTES = 19;
+
+export function base64Url(bytes: Buffer): string {
+    return bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+function fromBase64Url(text: string): Buffer {
+    return Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+}
+
+export function immutableMessageId(key: Buffer): string {
+    return IMMUTABLE_PREFIX + base64Url(key);
+}
+
+export function regularMessageId(key: Buffer, folderOrdinal: number): string {
+    const folder = Buffer.alloc(4);
+    folder.writeUInt32BE(folderOrdinal);
+    return REGULAR_PREFIX + base64Url(Buffer.concat([folder, key]));
+}
+
+export function folderIdFrom(bytes: Buffer): string {
+    return FOLDER_PREFIX + base64Url(bytes);
+}
+
+export function attachmentIdFor(messageKey: Buffer, index: number): string {
+    return REGULAR_PREFIX + base64Url(Buffer.concat([messageKey, Buffer.from([index])]));
+}
+
+export type ParsedMessageId = { immutableId: string } | { immutableId: string; folderOrdinal: number };
+
+/**
+ * Splits an id into the immutable id it names and, for a regular id, the folder it was issued for. Undefined when the
+ * text is not an Outlook id at all (Graph answers 400 ErrorInvalidIdMalformed). Decoding is lenient, so the result is
+ * re-encoded and compared to keep ids case- and character-exact.
+ */
+export function parseMessageId(id: string): ParsedMessageId | undefined {
+    if (!ID_CHARS.test(id)) return undefined;
+    if (id.startsWith(IMMUTABLE_PREFIX)) return { immutableId: id };
+    if (!id.startsWith(REGULAR_PREFIX)) return undefined;
+    const bytes = fromBase64Url(id.slice(REGULAR_PREFIX.length));
+    if (bytes.length !== 4 + MESSAGE_KEY_BYTES) return { immutableId: '' };
+    const folderOrdinal = bytes.readUInt32BE(0);
+    const key = bytes.subarray(4);
+    if (regularMessageId(key, folderOrdinal) !== id) return { immutableId: '' };
+    return { immutableId: immutableMessageId(key), folderOrdinal };
+}
+
+export function looksLikeOutlookId(id: string): boolean {
+    return ID_CHARS.test(id) && [IMMUTABLE_PREFIX, REGULAR_PREFIX, FOLDER_PREFIX].some((p) => id.startsWith(p));
+}

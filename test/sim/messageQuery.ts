@@ -1,0 +1,36 @@
+import { notSimulated } from './graphError';
+import { ATTACHMENT_PROPERTIES, MESSAGE_PROPERTIES } from './messageJson';
+import { parseExpand, parseSelect } from './odata';
+
+const SIZE_PROPERTY = /^id eq '(Integer 0x0E08)'$/i;
+
+export interface MessageQuery {
+    select?: string[];
+    expandSize: boolean;
+    expandAttachments?: { select?: string[] };
+}
+
+/**
+ * $select and $expand of message requests. The only extended property the simulator knows is PR_MESSAGE_SIZE
+ * (graph-facts §6); a filter for any other returns an empty list, as for a property that is not set.
+ */
+export function parseMessageQuery(query: URLSearchParams, allowAttachments: boolean): MessageQuery {
+    const result: MessageQuery = {
+        select: parseSelect(query.get('$select'), MESSAGE_PROPERTIES, 'microsoft.graph.message'),
+        expandSize: false,
+    };
+    for (const item of parseExpand(query.get('$expand'))) {
+        const name = item.name.toLowerCase();
+        if (name === 'singlevalueextendedproperties') {
+            result.expandSize ||= SIZE_PROPERTY.test(item.options.get('$filter') ?? '');
+        } else if (name === 'attachments' && allowAttachments) {
+            const select = item.options.get('$select') ?? null;
+            result.expandAttachments = {
+                select: parseSelect(select, ATTACHMENT_PROPERTIES, 'microsoft.graph.attachment'),
+            };
+        } else {
+            throw notSimulated(`$expand=${item.name} here`);
+        }
+    }
+    return result;
+}

@@ -1,0 +1,60 @@
+import type { Counters } from './counters';
+import { GraphError } from './graphError';
+
+export interface ThrottleLimits {
+    mailboxConcurrency: number;
+    requestsPerWindow: number;
+    windowMs: number;
+}
+
+/**
+ * Outlook's per app+mailbox limits (graph-facts §9): a few concurrent requests, and a request budget per window.
+ * A slot is held until the response is finished, a streamed $value included.
+ */
+export class MailboxThrottle {
+    private readonly active = new Map<string, number>();
+    private readonly windows = new Map<string, { start: number; used: number }>();
+
+    constructor(
+        private readonly limits: ThrottleLimits,
+        private readonly counters: Counters,
+    ) {}
+
+    /** Takes a slot for the mailbox or throws the 429 Graph would send; call the returned function to release. */
+    acquire(mailbox: string): () => void {
+        const key = mailbox.toLowerCase();
+        const active = this.active.get(key) ?? 0;
+        if (active >= this.limits.mailboxConcurrency) {
+            throw new GraphError(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', {
+                'Retry-After': '1',
+            });
+        }
+        const now = Date.now();
+        let window = this.windows.get(key);
+        if (!window || now - window.start >= this.limits.windowMs) {
+            window = { start: now, used: 0 };
+            this.windows.set(key, window);
+        }
+        if (window.used >= this.limits.requestsPerWindow) {
+            const seconds = Math.max(0.001, (window.start + this.limits.windowMs - now) / 1000);
+            throw new GraphError(
+                429,
+                'TooManyRequests',
+                'Please retry again later.',
+                { 'Retry-After': seconds.toFixed(3) },
+                { code: '429', message: 'Please retry after', status: '429' },
+            );
+        }
+        window.used++;
+        this.active.set(key, active + 1);
+        if (active + 1 > (this.counters.maxConcurrentByMailbox.get(mailbox) ?? 0)) {
+            this.counters.maxConcurrentByMailbox.set(mailbox, active + 1);
+        }
+        let released = false;
+        return () => {
+            if (released) return;
+            released = true;
+            this.active.set(key, (this.active.get(key) ?? 1) - 1);
+        };
+    }
+}

@@ -1,0 +1,182 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+
+import { StorageError } from '../../src/errors';
+import { startAzurite, type RunningAzurite } from '../../src/store/azurite';
+import { uniquePrefix } from '../support/storage';
+
+describe('an Azurite started in memory', () => {
+    let location: string;
+    let azurite: RunningAzurite;
+
+    beforeAll(async () => {
+        location = await mkdtemp(path.join(os.tmpdir(), 'azurite-test-'));
+        azurite = await startAzurite({ location, inMemory: true });
+    });
+
+    afterAll(async () => {
+        await azurite.stop();
+        await rm(location, { recursive: true, force: true });
+    });
+
+    it('stores and reads table entities through its connection string', async () => {
+        const table = tableClient(azurite.connectionString, `${uniquePrefix()}messages`);
+        await table.createTable();
+        await table.upsertEntity({ partitionKey: 'mailbox', rowKey: 'message', sha256: 'abc', size: 42 });
+
+        const entity = await table.getEntity<{ sha256: string; size: number }>('mailbox', 'message');
+
+        expect(entity).toMatchObject({ sha256: 'abc', size: 42 });
+    });
+
+    it('stores and reads blobs through its connection string', async () => {
+        const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
+        const container = blobs.getContainerClient(`${uniquePrefix()}-content`);
+        await container.create();
+        const blob = container.getBlockBlobClient('mailbox/message.eml');
+        await blob.upload('Subject: hello\r\n\r\nbody', 22);
+
+        const content = await blob.downloadToBuffer();
+
+        expect(content.toString()).toBe('Subject: hello\r\n\r\nbody');
+    });
+
+    it('writes nothing to its location', async () => {
+        const table = tableClient(azurite.connectionString, `${uniquePrefix()}runs`);
+        await table.createTable();
+
+        expect(execFileSync('ls', ['-A', location], { encoding: 'utf8' })).toBe('');
+    });
+});
+
+describe('startAzurite', () => {
+    it('keeps tables and blobs across a restart on the same location', async () => {
+        const location = await temporaryLocation();
+        const prefix = uniquePrefix();
+        const first = await startAzurite({ location });
+        await writeEntityAndBlob(first.connectionString, prefix);
+        await first.stop();
+
+        const second = await startAzurite({ location });
+        onTestFinished(() => second.stop());
+
+        expect(await readEntityAndBlob(second.connectionString, prefix)).toEqual({ sha256: 'abc', content: 'mime' });
+    });
+
+    it('leaves no Azurite process behind once stopped', async () => {
+        const location = await temporaryLocation();
+        const azurite = await startAzurite({ location });
+        expect(azuriteProcesses(location)).toHaveLength(1);
+
+        await azurite.stop();
+
+        expect(azuriteProcesses(location)).toEqual([]);
+    });
+
+    it('names the port when a port it was given is taken', async () => {
+        const location = await temporaryLocation();
+        const occupier = net.createServer().listen(0, '127.0.0.1');
+        await once(occupier, 'listening');
+        onTestFinished(() => void occupier.close());
+        const blobPort = (occupier.address() as AddressInfo).port;
+
+        const start = startAzurite({ location, blobPort, queuePort: 0, tablePort: 0 });
+
+        await expect(start).rejects.toThrow(StorageError);
+        await expect(start).rejects.toThrow(`EADDRINUSE: address already in use 127.0.0.1:${blobPort}`);
+        expect(azuriteProcesses(location)).toEqual([]);
+    });
+
+    it.for([
+        ['exits without stopping it', undefined],
+        ['is interrupted (SIGINT)', 'SIGINT'],
+        ['is terminated (SIGTERM)', 'SIGTERM'],
+        ['is killed (SIGKILL)', 'SIGKILL'],
+    ] as const)('leaves no Azurite behind when the process that started it %s', async ([, signal]) => {
+        const location = await temporaryLocation();
+        const parent = startAzuriteInChildProcess(location, signal === undefined);
+        await parent.started;
+        expect(azuriteProcesses(location)).toHaveLength(1);
+
+        if (signal !== undefined) parent.process.kill(signal);
+        await parent.exited;
+
+        expect(await azuriteProcessesAfter(5_000, location)).toEqual([]);
+    });
+});
+
+async function temporaryLocation(): Promise<string> {
+    const location = await mkdtemp(path.join(os.tmpdir(), 'azurite-test-'));
+    onTestFinished(() => rm(location, { recursive: true, force: true }));
+    return location;
+}
+
+/**
+ * Azurite serves plain http on a port of its own; the Tables SDK allows http only for the literal
+ * "UseDevelopmentStorage=true" (ports 10000-10002), so any other http endpoint needs this option.
+ */
+function tableClient(connectionString: string, tableName: string): TableClient {
+    return TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+}
+
+async function writeEntityAndBlob(connectionString: string, prefix: string): Promise<void> {
+    const table = tableClient(connectionString, `${prefix}messages`);
+    await table.createTable();
+    await table.upsertEntity({ partitionKey: 'mailbox', rowKey: 'message', sha256: 'abc' });
+    const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(prefix);
+    await container.create();
+    await container.getBlockBlobClient('message.eml').upload('mime', 4);
+}
+
+async function readEntityAndBlob(
+    connectionString: string,
+    prefix: string,
+): Promise<{ sha256: string; content: string }> {
+    const table = tableClient(connectionString, `${prefix}messages`);
+    const { sha256 } = await table.getEntity<{ sha256: string }>('mailbox', 'message');
+    const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(prefix);
+    const content = await container.getBlockBlobClient('message.eml').downloadToBuffer();
+    return { sha256, content: content.toString() };
+}
+
+/** Command lines of the Azurite processes using `location` (Azurite names it only when not in memory). */
+function azuriteProcesses(location: string): string[] {
+    return execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+        .split('\n')
+        .filter((args) => args.includes('azurite.js') && args.includes(`--location ${location}`));
+}
+
+async function azuriteProcessesAfter(waitMs: number, location: string): Promise<string[]> {
+    const deadline = Date.now() + waitMs;
+    while (azuriteProcesses(location).length > 0 && Date.now() < deadline) await delay(100);
+    return azuriteProcesses(location);
+}
+
+/** A Node process that starts Azurite, then either ends or idles until it is signalled. */
+function startAzuriteInChildProcess(location: string, endWhenStarted: boolean) {
+    const modulePath = path.resolve(__dirname, '../../src/store/azurite.ts');
+    const script = `
+        require(${JSON.stringify(modulePath)})
+            .startAzurite({ location: ${JSON.stringify(location)} })
+            .then(() => process.send('started'));
+        ${endWhenStarted ? '' : 'setInterval(() => {}, 60_000);'}
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--eval', script], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const exited = once(child, 'exit');
+    const started = Promise.race([
+        once(child, 'message'),
+        exited.then(([code]) => Promise.reject(new Error(`the process starting Azurite exited with ${String(code)}`))),
+    ]);
+    return { process: child, started, exited };
+}
