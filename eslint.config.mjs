@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-    { ignores: ['dist/', 'node_modules/', 'coverage/', '.mail-backup/', 'eslint.config.mjs'] },
+    { ignores: ['dist/', 'node_modules/', 'coverage/', '.mail-backup/', 'eslint.config.mjs', 'vitest.config.mts'] },
     eslint.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {

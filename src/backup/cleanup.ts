@@ -1,7 +1,6 @@
 /**
  * Retention (`cleanup --days N`): what is older than the cutoff (now − N days) and no longer needed.
- *   1. Run history: runs that ended before the cutoff, with their mailbox rows. A run still 'running'
- *      STALE_RUN_MS after its start is taken for a crashed process, and its start counts as its end.
+ *   1. Run history: runs that ended before the cutoff, with their mailbox rows.
  *   2. Index, mailbox by mailbox:
  *      - versions superseded before the cutoff (validTo set and older);
  *      - messages deleted from the mailbox before the cutoff (deletedAt older): their versions, their
@@ -17,13 +16,16 @@
  *   no row names yet may be one a running backup is about to record: hence the grace period.
  * - A backup that finds content already stored reuses the blob as it is, so even an old unreferenced
  *   blob may be named again at any moment, and a purged message may be revived by a backup that read
- *   it just before. So steps 2b and 3 are skipped while a run is in progress; they are checked for at
- *   the start and again before the blobs are deleted. Schedule cleanup apart from backups all the same.
+ *   it just before. So the purge of deleted messages and the blob collection are skipped while a run is
+ *   in progress, checked for at the start and again just before blobs are deleted. That narrows the race
+ *   to a backup starting during the deletes: schedule cleanup apart from backups all the same.
+ * - Mailboxes are found through their message rows. Version or attachment rows of a mailbox with none
+ *   (a crash before its first message row was written) are not read, so the blobs only they name may be
+ *   collected; the mailbox's next backup stores that content again.
  */
 import { mapConcurrently } from '../store/concurrency';
 import type { ContentStore } from '../store/contentStore';
 import type { RunEntity } from '../store/entities';
-import { deleteAttachmentRows, deleteMessageRows } from '../store/indexPurge';
 import type { RunHistory } from '../store/runHistory';
 import type { BackupStorage } from '../store/storage';
 import type { Logger } from './mailboxContext';
@@ -50,6 +52,10 @@ export interface CleanupReport {
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Longer than a backup takes to write the index rows of the blobs it stored. */
 const BLOB_GRACE_MS = DAY_MS;
+/**
+ * A run still 'running' this long after its start is taken for a crashed process: it no longer blocks
+ * cleanup, and its start counts as its end. Well beyond any run we expect, since blocking is the safe error.
+ */
 const STALE_RUN_MS = 3 * DAY_MS;
 const BLOB_PREFIXES = ['content/', 'attachments/'];
 const STAGING_PREFIX = 'staging/';
@@ -77,8 +83,9 @@ export async function cleanup(storage: BackupStorage, options: CleanupOptions): 
     log?.info(`cleanup: deleted ${report.runsDeleted} runs that ended before ${cutoff}`);
 
     report.skipped = await busyReason(storage.runs, staleBefore);
-    if (report.skipped)
+    if (report.skipped) {
         log?.warn(`cleanup: ${report.skipped}; deleted messages and blobs are left for a later cleanup`);
+    }
     const references = new Set<string>();
     const mailboxIds = await listMailboxIds(storage);
     await mapConcurrently(mailboxIds, PARALLEL_MAILBOXES, (mailboxId) =>
@@ -180,8 +187,8 @@ async function pruneMailbox(storage: BackupStorage, mailboxId: string, pruning: 
         else addReferences(references, attachment.blob);
     }
     await index.deleteVersions(mailboxId, versionKeys);
-    await deleteAttachmentRows(index, mailboxId, attachmentKeys);
-    await deleteMessageRows(index, mailboxId, [...purged]);
+    await index.deleteAttachments(mailboxId, attachmentKeys);
+    await index.deleteMessages(mailboxId, [...purged]);
     report.versionsDeleted += versionKeys.length;
     report.attachmentsDeleted += attachmentKeys.length;
     report.messagesDeleted += purged.size;

@@ -162,6 +162,8 @@ async function syncPage(
 /**
  * Marks messages deleted that left this folder and are not (yet) known in another one. A message
  * moved to a folder synced later in the run is revived there (deletedThisRun keeps counts right).
+ * Under the entity lock, on fresh reads: a folder synced at the same time may be taking the
+ * message over (see recordMetadataChange).
  */
 async function applyDeletions(
     sync: MailboxSync,
@@ -170,20 +172,23 @@ async function applyDeletions(
     listed: Set<string> | undefined,
 ): Promise<void> {
     const now = sync.now().toISOString();
-    const candidates = await sync.storage.index.getMany(sync.mailbox.id, [...removed]);
-    if (listed) {
-        for await (const entity of sync.storage.index.listFolder(sync.mailbox.id, folder.id)) {
-            if (!listed.has(entity.messageId)) candidates.set(entity.messageId, entity);
+    await sync.entityLock.run(async () => {
+        await sync.writer.flush();
+        const candidates = await sync.storage.index.getMany(sync.mailbox.id, [...removed]);
+        if (listed) {
+            for await (const entity of sync.storage.index.listFolder(sync.mailbox.id, folder.id)) {
+                if (!listed.has(entity.messageId)) candidates.set(entity.messageId, entity);
+            }
         }
-    }
-    for (const entity of candidates.values()) {
-        if (entity.folderId !== folder.id || entity.deletedAt) continue;
-        sync.writer.upsertMessage({ ...entity, deletedAt: now });
-        sync.deletedThisRun.add(entity.messageId);
-        sync.counters.messagesDeleted++;
-        await sync.writer.flushIfFull();
-    }
-    await sync.writer.flush();
+        for (const entity of candidates.values()) {
+            if (entity.folderId !== folder.id || entity.deletedAt) continue;
+            sync.writer.upsertMessage({ ...entity, deletedAt: now });
+            sync.deletedThisRun.add(entity.messageId);
+            sync.counters.messagesDeleted++;
+            await sync.writer.flushIfFull();
+        }
+        await sync.writer.flush();
+    });
 }
 
 async function saveState(

@@ -2,7 +2,7 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 
 import { listMailFolders, type MailFolderInfo } from '../graph/folders';
 import { classifyGraphError, toBackupError } from '../graph/graphErrors';
-import { forEachConcurrently } from '../graph/limiter';
+import { forEachConcurrently, Limiter } from '../graph/limiter';
 import { MailboxGraph } from '../graph/mailboxGraph';
 import { GraphMetrics } from '../graph/requestMetrics';
 import { emptyCounters, type FolderEntity, type RunCounters } from '../store/entities';
@@ -61,6 +61,7 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
         deadline: slice.deadline,
         counters: emptyCounters(),
         failures: [],
+        entityLock: new Limiter(1),
         deletedThisRun: new Set(),
         downloads: 0,
         log: deps.log,

@@ -1,3 +1,4 @@
+import type { Limiter } from '../graph/limiter';
 import type { MailboxGraph } from '../graph/mailboxGraph';
 import type { RunCounters } from '../store/entities';
 import type { IndexWriter } from '../store/messageIndex';
@@ -42,6 +43,8 @@ export interface MailboxSync {
     deadline?: number;
     counters: RunCounters;
     failures: FailedItem[];
+    /** Serialises decisions about which folder owns a message (moves against deletions). */
+    entityLock: Limiter;
     /** Messages deleted earlier in this run: a later sighting in another folder was a move. */
     deletedThisRun: Set<string>;
     downloads: number;

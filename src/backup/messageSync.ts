@@ -29,17 +29,7 @@ export async function syncMessage(
         sync.counters.messagesUnchanged++;
         return 'unchanged';
     }
-    if (change === 'updated' && existing) {
-        if (existing.deletedAt && sync.deletedThisRun.delete(message.id)) sync.counters.messagesDeleted--;
-        sync.writer.upsertMessage({
-            ...existing,
-            ...metadataOf(sync, folder, message),
-            lastSeenAt: now,
-            deletedAt: '',
-        });
-        sync.counters.messagesUpdated++;
-        return 'updated';
-    }
+    if (change === 'updated' && existing) return recordMetadataChange(sync, folder, message, existing);
     if (sync.options.maxMessages !== undefined && sync.downloads >= sync.options.maxMessages) return 'capped';
     sync.downloads++;
     let stored: StoredMessage;
@@ -97,6 +87,40 @@ export async function syncMessage(
     if (existing?.sha256) sync.counters.messagesChanged++;
     else sync.counters.messagesNew++;
     return 'stored';
+}
+
+/**
+ * A move (or a message seen again after it was marked deleted) changes which folder owns the
+ * message, which another folder of the same mailbox may be deciding at the same moment (the
+ * source applying its `@removed`). Both decisions are made under the mailbox's entity lock on a
+ * fresh read; other metadata changes touch only this folder's messages and need no lock.
+ */
+async function recordMetadataChange(
+    sync: MailboxSync,
+    folder: MailFolderInfo,
+    message: DeltaMessage,
+    existing: MessageEntity,
+): Promise<MessageOutcome> {
+    const update = (current: MessageEntity) => {
+        if (current.deletedAt && sync.deletedThisRun.delete(message.id)) sync.counters.messagesDeleted--;
+        sync.writer.upsertMessage({
+            ...current,
+            ...metadataOf(sync, folder, message),
+            lastSeenAt: sync.now().toISOString(),
+            deletedAt: '',
+        });
+    };
+    if (existing.folderId === folder.id && !existing.deletedAt) {
+        update(existing);
+    } else {
+        await sync.entityLock.run(async () => {
+            await sync.writer.flush();
+            update((await sync.storage.index.get(sync.mailbox.id, message.id)) ?? existing);
+            await sync.writer.flush();
+        });
+    }
+    sync.counters.messagesUpdated++;
+    return 'updated';
 }
 
 function isStorageFailure(error: unknown): boolean {

@@ -7,7 +7,7 @@ import { formatBytes } from './format';
 export async function cleanupCommand(environment: CliEnvironment, options: { days: number }): Promise<number> {
     const report = await cleanup(environment.storage, { days: options.days, now: new Date(), log: stderrLog });
     const lines = [
-        `Cleanup of what is older than ${options.days} days (before ${report.cutoff})`,
+        `Cleanup of what is older than ${days(options.days)} (before ${report.cutoff})`,
         `  storage:    ${environment.storageLabel}`,
         `  runs:       ${report.runsDeleted} deleted`,
         `  versions:   ${report.versionsDeleted} superseded versions deleted`,
@@ -23,3 +23,7 @@ const stderrLog: Logger = {
     info: (message) => process.stderr.write(`${new Date().toISOString()} ${message}\n`),
     warn: (message) => process.stderr.write(`${new Date().toISOString()} WARN ${message}\n`),
 };
+
+function days(n: number): string {
+    return n === 1 ? '1 day' : `${n} days`;
+}

@@ -18,7 +18,7 @@ export async function statsCommand(environment: CliEnvironment, options: StatsCo
 function formatReport(report: StatsReport, storageLabel: string): string {
     const { runs, messages, bytes } = report;
     const lines = [
-        `Backup statistics of the last ${report.days} days (since ${formatTime(report.since)})`,
+        `Backup statistics of the last ${days(report.days)} (since ${formatTime(report.since)})`,
         `  storage:    ${storageLabel}`,
         `  runs:       ${runs.total} (${runs.byStatus.succeeded} succeeded, ${runs.byStatus.partial} partial, ` +
             `${runs.byStatus.failed} failed, ${runs.byStatus.running} running); ` +
@@ -125,4 +125,8 @@ function formatDuration(seconds: number): string {
     if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
     if (m > 0) return `${m}m${String(s).padStart(2, '0')}s`;
     return `${s}s`;
+}
+
+function days(n: number): string {
+    return n === 1 ? '1 day' : `${n} days`;
 }

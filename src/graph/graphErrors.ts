@@ -39,6 +39,8 @@ const NETWORK_CODES = new Set([
 
 export function classifyGraphError(error: unknown): GraphFailure {
     if (error instanceof GraphError) {
+        // A credential failing inside the client's middleware arrives wrapped: its name becomes the code.
+        if (isIdentityError({ name: error.code })) return 'authentication';
         const code = (error.code ?? '').toLowerCase();
         if (code === 'mailboxnotenabledforrestapi') return 'mailboxNotEnabled';
         if (DELTA_EXPIRED_CODES.has(code) || error.statusCode === 410) return 'deltaExpired';
@@ -104,12 +106,14 @@ export function toBackupError(error: unknown, doing: string): BackupError {
             });
         }
         if (/endpoints_resolution_error|ENOTFOUND|ECONNREFUSED|certificate/i.test(message)) {
+            // MSAL reports an unknown tenant and an unreachable host alike: it could not read the
+            // tenant's OpenID configuration (graph-facts §1).
             return new AuthenticationError(
-                'Cannot reach the Entra ID token endpoint at AZURE_AUTHORITY_HOST: check the host, the network, and that its TLS certificate is trusted.',
+                'Cannot get the sign-in configuration of EXCHANGE_TENANT_ID from AZURE_AUTHORITY_HOST: check the tenant id, the host, the network, and that its TLS certificate is trusted.',
                 { cause: error },
             );
         }
-        if (error instanceof GraphError) {
+        if (error instanceof GraphError && error.statusCode > 0) {
             return new AuthenticationError(
                 `Microsoft Graph refused the access token while ${doing} (${error.code ?? error.statusCode}): check that the app has the Mail.Read and User.Read.All application permissions with admin consent.`,
                 { cause: error },

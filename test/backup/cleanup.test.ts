@@ -1,13 +1,15 @@
 import { Readable } from 'node:stream';
 
 import { BlobServiceClient } from '@azure/storage-blob';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { cleanup } from '../../src/backup/cleanup';
 import { emptyCounters, type MessageEntity, type RunStatus } from '../../src/store/entities';
 import { type BackupStorage, openStorage } from '../../src/store/storage';
 import { attachmentRowKey, toTableKey, versionRowKey } from '../../src/store/tableKeys';
+import { createHarness, type Harness } from '../support/harness';
 import { testConnectionString, uniquePrefix } from '../support/storage';
+import { expectBackupMatches } from '../support/truth';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 // Blobs are written now by the real clock; cleanup runs "ten days later" so they are past its grace period.
@@ -20,11 +22,6 @@ function daysBefore(days: number, now = LATER): string {
 
 let storage: BackupStorage;
 let prefix: string;
-
-beforeEach(async () => {
-    prefix = uniquePrefix();
-    storage = await openStorage({ connectionString: testConnectionString(), tablePrefix: prefix, container: prefix });
-});
 
 interface MessageHistory {
     id: string;
@@ -150,10 +147,10 @@ async function blobExists(name: string): Promise<boolean> {
     return storage.content.exists(name);
 }
 
-async function listBlobNames(): Promise<string[]> {
+async function listBlobNames(store: BackupStorage): Promise<string[]> {
     const names: string[] = [];
     for (const blobPrefix of ['content/', 'attachments/', 'staging/']) {
-        for await (const blob of storage.content.listBlobs(blobPrefix)) names.push(blob.name);
+        for await (const blob of store.content.listBlobs(blobPrefix)) names.push(blob.name);
     }
     return names;
 }
@@ -170,27 +167,36 @@ async function leaveStagingBlob(): Promise<string> {
  * What a restore needs of every message still in its mailbox: its current version row and every blob its
  * message, version and attachment rows name.
  */
-async function expectEveryCurrentMessageRestorable(): Promise<number> {
+async function expectEveryCurrentMessageRestorable(store: BackupStorage): Promise<number> {
     let checked = 0;
-    for await (const message of storage.index.listAll()) {
+    for await (const message of store.index.listAll()) {
         if (message.deletedAt) continue;
         const versions = [];
-        for await (const version of storage.index.listVersions(message.partitionKey, message.messageId)) {
+        for await (const version of store.index.listVersions(message.partitionKey, message.messageId)) {
             versions.push(version);
         }
         const current = versions.find((version) => version.version === message.version);
         expect(current, `current version of ${message.messageId}`).toMatchObject({ validTo: '' });
         const names = [message.emlBlob, message.jsonBlob, ...versions.flatMap((v) => [v.emlBlob, v.jsonBlob])];
-        for await (const attachment of storage.index.listAttachments(message.partitionKey, message.messageId)) {
+        for await (const attachment of store.index.listAttachments(message.partitionKey, message.messageId)) {
             names.push(attachment.blob);
         }
-        for (const name of names.filter(Boolean)) expect(await blobExists(name), name).toBe(true);
+        for (const name of names.filter(Boolean)) expect(await store.content.exists(name), name).toBe(true);
         checked++;
     }
     return checked;
 }
 
-describe('cleanup', () => {
+describe('cleanup of an index', () => {
+    beforeEach(async () => {
+        prefix = uniquePrefix();
+        storage = await openStorage({
+            connectionString: testConnectionString(),
+            tablePrefix: prefix,
+            container: prefix,
+        });
+    });
+
     it('drops versions superseded before the cutoff but keeps the current one and recent ones', async () => {
         const edited = await backUp('alice', {
             id: 'edited',
@@ -220,7 +226,7 @@ describe('cleanup', () => {
         expect(report).toMatchObject({ versionsDeleted: 2, messagesDeleted: 0, blobsDeleted: 4, skipped: '' });
         expect(await Promise.all(edited.blobs.map(blobExists))).toEqual([false, false, false, false, true, true]);
         expect(await Promise.all(recent.blobs.map(blobExists))).toEqual([true, true, true, true]);
-        expect(await expectEveryCurrentMessageRestorable()).toBe(2);
+        expect(await expectEveryCurrentMessageRestorable(storage)).toBe(2);
     });
 
     it('purges messages deleted from the mailbox before the cutoff, with their versions and attachments', async () => {
@@ -266,7 +272,7 @@ describe('cleanup', () => {
 
         expect(report).toMatchObject({ messagesDeleted: 1, blobsDeleted: 0, bytesFreed: 0 });
         expect(await Promise.all(kept.blobs.map(blobExists))).toEqual([true, true, true]);
-        expect(await expectEveryCurrentMessageRestorable()).toBe(1);
+        expect(await expectEveryCurrentMessageRestorable(storage)).toBe(1);
     });
 
     it('deletes unreferenced and staging blobs only once they are a day old', async () => {
@@ -283,7 +289,7 @@ describe('cleanup', () => {
         expect(tenDaysLater).toMatchObject({ blobsDeleted: 2, bytesFreed: orphan.size + 'partial'.length });
         expect(await blobExists(orphan.blobName)).toBe(false);
         expect(await blobExists(staging)).toBe(false);
-        expect(await expectEveryCurrentMessageRestorable()).toBe(1);
+        expect(await expectEveryCurrentMessageRestorable(storage)).toBe(1);
     });
 
     it('deletes runs that ended before the cutoff with their mailbox rows, and runs that crashed long ago', async () => {
@@ -355,7 +361,7 @@ describe('cleanup', () => {
         expect(report.messagesDeleted).toBeGreaterThan(0);
         expect(report.versionsDeleted).toBeGreaterThan(report.messagesDeleted);
         expect(report.blobsDeleted).toBeGreaterThan(0);
-        await expectEveryCurrentMessageRestorable();
+        await expectEveryCurrentMessageRestorable(storage);
         const referenced = new Set<string>();
         for await (const message of storage.index.listAll()) {
             referenced.add(message.emlBlob).add(message.jsonBlob);
@@ -366,10 +372,58 @@ describe('cleanup', () => {
                 referenced.add(attachment.blob);
             }
         }
-        expect((await listBlobNames()).filter((name) => !referenced.has(name))).toEqual([]);
+        expect((await listBlobNames(storage)).filter((name) => !referenced.has(name))).toEqual([]);
         for await (const message of storage.index.listAll(['deletedAt'])) {
             if (message.deletedAt) expect(message.deletedAt >= daysBefore(RETENTION_DAYS)).toBe(true);
         }
+    });
+});
+
+describe('cleanup after backups of a simulated tenant', () => {
+    let h: Harness;
+
+    beforeEach(async () => {
+        h = await createHarness();
+    });
+    afterEach(async () => h.close());
+
+    it('keeps every message the mailbox holds restorable, and the next backup downloads nothing again', async () => {
+        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        for (let i = 0; i < 6; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
+        const draft = alice.addMessage('Drafts', { subject: 'draft', isDraft: true, body: 'first words' });
+        const doomed = alice.addMessage('Inbox', {
+            subject: 'with files',
+            attachments: [{ name: 'a.pdf', size: 3000 }],
+        });
+        await h.backup({ type: 'full' });
+        alice.editDraft(draft.id, 'second words');
+        await h.backup();
+        alice.editDraft(draft.id, 'third words');
+        alice.deleteMessage(doomed.id);
+        await h.backup();
+        const blobsBefore = await listBlobNames(h.storage);
+
+        // Forty days on, everything superseded or deleted in those backups is past a 30-day retention.
+        const report = await cleanup(h.storage, { days: RETENTION_DAYS, now: new Date(Date.now() + 40 * DAY_MS) });
+
+        expect(report).toMatchObject({
+            runsDeleted: 3,
+            versionsDeleted: 3,
+            messagesDeleted: 1,
+            attachmentsDeleted: 1,
+            // The draft's first two versions (MIME and JSON each); the deleted message's MIME, JSON and file.
+            blobsDeleted: 7,
+            skipped: '',
+        });
+        expect(await listBlobNames(h.storage)).toHaveLength(blobsBefore.length - report.blobsDeleted);
+        expect(await h.storage.index.get(alice.id, doomed.id)).toBeUndefined();
+        await expectBackupMatches(h.storage, alice);
+        expect(await expectEveryCurrentMessageRestorable(h.storage)).toBe(7);
+
+        h.sim.resetCounters();
+        const { run } = await h.backup();
+        expect(run.status).toBe('succeeded');
+        expect(h.sim.counters.value).toBe(0);
     });
 });
 

@@ -44,7 +44,8 @@ describe('the CLI given bad input', () => {
     it('says which env file it cannot read', async () => {
         expectOneClearLine(
             await runCli(['--env-file', '/nonexistent/.env.exchange', 'backup'], {}),
-            /Cannot read the env file \/nonexistent\/\.env\.exchange/,
+            // Node 20 itself reads --env-file wherever it appears and stops first, with its own one line.
+            /Cannot read the env file \/nonexistent\/\.env\.exchange|\/nonexistent\/\.env\.exchange: not found/,
         );
     });
 
@@ -73,7 +74,7 @@ describe('the CLI given bad input', () => {
             ...h.env,
             EXCHANGE_TENANT_ID: '00000000-0000-0000-0000-000000000000',
         });
-        expectOneClearLine(result, /AADSTS90002/);
+        expectOneClearLine(result, /EXCHANGE_TENANT_ID/);
     });
 
     it('refuses an http:// Graph endpoint', async () => {

@@ -38,6 +38,8 @@ interface Round {
     query: DeltaQuery;
     entries: DeltaEntry[];
     watermark: number;
+    /** $top cut the round short: Graph then sends one more nextLink, whose page is empty but for the deltaLink. */
+    truncated: boolean;
 }
 
 type TokenBody =
@@ -56,6 +58,14 @@ export class DeltaSync {
     private generation = 0;
 
     constructor(private readonly rng: Rng) {}
+
+    /**
+     * Whether any token was ever issued. Until then no round has a watermark, so a change log entry could never be
+     * read: the mailbox skips recording, which keeps building a 100,000-message tenant cheap.
+     */
+    get tracking(): boolean {
+        return this.generation > 0;
+    }
 
     expire(): void {
         this.tokens = new Map();
@@ -87,8 +97,9 @@ export class DeltaSync {
     }
 
     private round(folder: SimFolder, query: DeltaQuery, entries: DeltaEntry[], seqNow: number): Round {
-        const capped = query.top !== undefined ? entries.slice(0, query.top) : entries;
-        return { folder, query, entries: capped, watermark: seqNow };
+        const truncated = query.top !== undefined && entries.length > query.top;
+        const capped = truncated ? entries.slice(0, query.top) : entries;
+        return { folder, query, entries: capped, watermark: seqNow, truncated };
     }
 
     private page(round: Round, position: number, pageSize: number): DeltaPage {
@@ -97,8 +108,9 @@ export class DeltaSync {
         const entries = round.entries
             .slice(position, end)
             .filter((e) => e.removed || (!e.message.deleted && e.message.folder === round.folder));
+        const more = end < round.entries.length || (round.truncated && position < round.entries.length);
         const link: DeltaPage['link'] =
-            end < round.entries.length
+            more
                 ? { kind: 'next', token: this.issue({ kind: 'next', round, position: end }) }
                 : {
                       kind: 'delta',

@@ -22,22 +22,29 @@ function fromBase64Url(text: string): Buffer {
     return Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
 }
 
-export function immutableMessageId(key: Buffer): string {
-    return IMMUTABLE_PREFIX + base64Url(key);
+/** A new immutable message id from the base64url text of MESSAGE_KEY_BYTES random bytes. */
+export function immutableMessageId(key: string): string {
+    return IMMUTABLE_PREFIX + key;
 }
 
-export function regularMessageId(key: Buffer, folderOrdinal: number): string {
-    const folder = Buffer.alloc(4);
-    folder.writeUInt32BE(folderOrdinal);
-    return REGULAR_PREFIX + base64Url(Buffer.concat([folder, key]));
+/** The key bytes inside an immutable id. */
+export function messageKey(immutableId: string): Buffer {
+    return fromBase64Url(immutableId.slice(IMMUTABLE_PREFIX.length));
 }
 
-export function folderIdFrom(bytes: Buffer): string {
-    return FOLDER_PREFIX + base64Url(bytes);
+export function regularMessageId(immutableId: string, folderOrdinal: number): string {
+    const bytes = Buffer.alloc(4 + MESSAGE_KEY_BYTES);
+    bytes.writeUInt32BE(folderOrdinal);
+    messageKey(immutableId).copy(bytes, 4);
+    return REGULAR_PREFIX + base64Url(bytes);
 }
 
-export function attachmentIdFor(messageKey: Buffer, index: number): string {
-    return REGULAR_PREFIX + base64Url(Buffer.concat([messageKey, Buffer.from([index])]));
+export function folderId(key: string): string {
+    return FOLDER_PREFIX + key;
+}
+
+export function attachmentIdFor(immutableId: string, index: number): string {
+    return REGULAR_PREFIX + base64Url(Buffer.concat([messageKey(immutableId), Buffer.from([index])]));
 }
 
 export type ParsedMessageId = { immutableId: string } | { immutableId: string; folderOrdinal: number };
@@ -54,9 +61,9 @@ export function parseMessageId(id: string): ParsedMessageId | undefined {
     const bytes = fromBase64Url(id.slice(REGULAR_PREFIX.length));
     if (bytes.length !== 4 + MESSAGE_KEY_BYTES) return { immutableId: '' };
     const folderOrdinal = bytes.readUInt32BE(0);
-    const key = bytes.subarray(4);
-    if (regularMessageId(key, folderOrdinal) !== id) return { immutableId: '' };
-    return { immutableId: immutableMessageId(key), folderOrdinal };
+    const immutableId = immutableMessageId(base64Url(bytes.subarray(4)));
+    if (regularMessageId(immutableId, folderOrdinal) !== id) return { immutableId: '' };
+    return { immutableId, folderOrdinal };
 }
 
 export function looksLikeOutlookId(id: string): boolean {

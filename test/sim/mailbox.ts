@@ -1,6 +1,6 @@
 import { DeltaSync } from './delta';
 import { SimFolder } from './folder';
-import { base64Url, folderIdFrom, MESSAGE_KEY_BYTES, parseMessageId } from './ids';
+import { folderId, immutableMessageId, MESSAGE_KEY_BYTES, parseMessageId } from './ids';
 import type { MailAddress } from './mime';
 import { SimMessage, type FlagStatus, type MessageInput } from './message';
 import type { Rng } from './rng';
@@ -36,7 +36,7 @@ export class Mailbox {
         private readonly owner: MailAddress,
     ) {
         this.delta = new DeltaSync(rng);
-        this.rootParentId = folderIdFrom(rng.bytes(22));
+        this.rootParentId = folderId(rng.base64Url(22));
         this.root = this.createFolder(null, 'Top of Information Store', { wellKnownName: 'msgfolderroot' });
         for (const [wellKnownName, name] of WELL_KNOWN) this.createFolder(this.root, name, { wellKnownName });
         this.createFolder(this.root, 'Quick Step Settings', { isHidden: true });
@@ -105,10 +105,11 @@ export class Mailbox {
     addMessage(folderPath: string, input: MessageInput = {}): SimMessage {
         const folder = this.folder(folderPath);
         if (!folder.parent || folder.search) throw new Error(`'${folderPath}' cannot hold messages`);
-        const message = new SimMessage(this.rng.bytes(MESSAGE_KEY_BYTES), folder, this.owner, input, this.changeKey());
+        const id = immutableMessageId(this.rng.base64Url(MESSAGE_KEY_BYTES));
+        const message = new SimMessage(id, folder, this.owner, input, this.changeKey());
         folder.messages.set(message.id, message);
         this.messagesById.set(message.id, message);
-        folder.record(++this.seq, message, false);
+        this.record(folder, message, false);
         return message;
     }
 
@@ -135,7 +136,7 @@ export class Mailbox {
         message.deleted = true;
         message.folder.messages.delete(message.id);
         this.messagesById.delete(message.id);
-        message.folder.record(++this.seq, message, true);
+        this.record(message.folder, message, true);
     }
 
     /** Same immutable id afterwards; the source reports @removed and the destination the item as new. */
@@ -146,7 +147,7 @@ export class Mailbox {
         const source = message.folder;
         if (source === destination) return;
         source.messages.delete(message.id);
-        source.record(++this.seq, message, true);
+        this.record(source, message, true);
         message.folder = destination;
         destination.messages.set(message.id, message);
         this.update(message);
@@ -179,11 +180,16 @@ export class Mailbox {
 
     private update(message: SimMessage): void {
         message.touch(this.changeKey());
-        message.folder.record(++this.seq, message, false);
+        this.record(message.folder, message, false);
+    }
+
+    private record(folder: SimFolder, message: SimMessage, removed: boolean): void {
+        this.seq++;
+        if (this.delta.tracking) folder.record(this.seq, message, removed);
     }
 
     private changeKey(): string {
-        return `CQAAABYAAA${base64Url(this.rng.bytes(15))}`;
+        return `CQAAABYAAA${this.rng.base64Url(15)}`;
     }
 
     private createFolder(
@@ -191,7 +197,7 @@ export class Mailbox {
         name: string,
         options: ConstructorParameters<typeof SimFolder>[4],
     ): SimFolder {
-        const folder = new SimFolder(folderIdFrom(this.rng.bytes(22)), this.nextOrdinal++, name, parent, options);
+        const folder = new SimFolder(folderId(this.rng.base64Url(22)), this.nextOrdinal++, name, parent, options);
         parent?.children.push(folder);
         this.foldersById.set(folder.id, folder);
         if (folder.wellKnownName) this.wellKnown.set(folder.wellKnownName, folder);

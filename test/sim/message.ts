@@ -1,6 +1,6 @@
 import { sha256Of } from './content';
 import type { SimFolder } from './folder';
-import { attachmentIdFor, immutableMessageId, regularMessageId } from './ids';
+import { attachmentIdFor, messageKey, regularMessageId } from './ids';
 import { attachmentBytes, generatedMime, rawMime, type MailAddress, type MimeSource } from './mime';
 
 export type FlagStatus = 'notFlagged' | 'flagged' | 'complete';
@@ -30,6 +30,13 @@ export interface MessageInput {
     receivedAt?: Date;
 }
 
+/** Sender of received mail when the test does not name one. */
+const EXTERNAL_SENDER: MailAddress = { name: 'Megan Bowen', address: 'meganb@fabrikam.com' };
+
+const TO_EXTERNAL: readonly MailAddress[] = [EXTERNAL_SENDER];
+/** Shared by every message without cc, categories or attachments: a generated tenant holds 100,000 messages. */
+const NONE: readonly never[] = [];
+
 /** A file attachment; its bytes are deterministic from the seed and streamed on demand. */
 export class SimAttachment {
     constructor(
@@ -54,16 +61,15 @@ export class SimAttachment {
 
 /** One message as the mailbox holds it. State a user can change lives in fields; the MIME depends only on content. */
 export class SimMessage {
-    readonly id: string;
     folder: SimFolder;
     readonly subject: string;
     readonly from: MailAddress;
-    readonly toRecipients: MailAddress[];
-    readonly ccRecipients: MailAddress[];
+    readonly toRecipients: readonly MailAddress[];
+    readonly ccRecipients: readonly MailAddress[];
     private currentBody: string;
     isRead: boolean;
     flagStatus: FlagStatus;
-    categories: string[];
+    categories: readonly string[];
     readonly isDraft: boolean;
     readonly importance = 'normal';
     readonly receivedAt: Date;
@@ -71,9 +77,7 @@ export class SimMessage {
     readonly createdAt: Date;
     lastModifiedAt: Date;
     changeKey: string;
-    readonly internetMessageId: string;
-    readonly conversationId: string;
-    readonly attachments: SimAttachment[];
+    readonly attachments: readonly SimAttachment[];
     deleted = false;
     private readonly raw: Buffer | undefined;
     private readonly padTo: number | undefined;
@@ -82,51 +86,43 @@ export class SimMessage {
     private cachedSha256: string | undefined;
 
     constructor(
-        readonly key: Buffer,
+        readonly id: string,
         folder: SimFolder,
-        owner: MailAddress,
+        private readonly owner: MailAddress,
         input: MessageInput,
         changeKey: string,
     ) {
-        this.id = immutableMessageId(key);
         this.folder = folder;
         const outgoing = input.isDraft === true || folder.wellKnownName === 'sentitems';
-        const external: MailAddress = { name: 'Megan Bowen', address: 'meganb@fabrikam.com' };
-        this.from = input.from !== undefined ? toAddress(input.from) : outgoing ? owner : external;
-        this.toRecipients = (input.to ?? [outgoing ? external : owner]).map(toAddress);
-        this.ccRecipients = (input.cc ?? []).map(toAddress);
+        this.from = input.from !== undefined ? toAddress(input.from) : outgoing ? owner : EXTERNAL_SENDER;
+        this.toRecipients = input.to ? input.to.map(toAddress) : outgoing ? TO_EXTERNAL : [owner];
+        this.ccRecipients = input.cc ? input.cc.map(toAddress) : NONE;
         this.subject = input.subject ?? 'Hello';
-        this.currentBody = input.body ?? `Message ${this.id}\r\n`;
+        this.currentBody = input.body ?? `Message ${id}\r\n`;
         this.isDraft = input.isDraft ?? false;
         this.isRead = input.isRead ?? outgoing;
         this.flagStatus = input.flag ?? 'notFlagged';
-        this.categories = [...(input.categories ?? [])];
+        this.categories = input.categories?.length ? [...input.categories] : NONE;
         this.receivedAt = input.receivedAt ?? new Date();
         this.sentAt = this.receivedAt;
         this.createdAt = this.receivedAt;
-        this.lastModifiedAt = new Date();
+        this.lastModifiedAt = this.receivedAt;
         this.changeKey = changeKey;
-        const hex = key.toString('hex');
-        this.internetMessageId = `<${hex.slice(0, 24)}@${owner.address.split('@')[1] ?? 'contoso.com'}>`;
-        this.conversationId = `AAQkAD${key.subarray(0, 12).toString('base64url')}=`;
-        this.attachments = (input.attachments ?? []).map((a, i) => {
-            const isInline = a.isInline ?? false;
-            const contentId = isInline ? `image${i}@${hex.slice(0, 8)}` : null;
-            const contentType = a.contentType ?? 'application/octet-stream';
-            const seed = `${this.id}/attachment/${i}`;
-            return new SimAttachment(
-                attachmentIdFor(key, i),
-                a.name,
-                contentType,
-                a.size,
-                isInline,
-                contentId,
-                seed,
-                this.createdAt,
-            );
-        });
+        this.attachments = input.attachments?.length ? input.attachments.map((a, i) => this.attachment(a, i)) : NONE;
         this.raw = input.mime;
         this.padTo = input.size;
+    }
+
+    get key(): Buffer {
+        return messageKey(this.id);
+    }
+
+    get internetMessageId(): string {
+        return `<${this.key.toString('hex').slice(0, 24)}@${this.owner.address.split('@')[1] ?? 'contoso.com'}>`;
+    }
+
+    get conversationId(): string {
+        return `AAQkAD${this.key.subarray(0, 12).toString('base64url')}=`;
     }
 
     get folderId(): string {
@@ -139,11 +135,11 @@ export class SimMessage {
 
     /** The id as Graph returns it without `Prefer: IdType="ImmutableId"`; it changes when the message moves. */
     get regularId(): string {
-        return regularMessageId(this.key, this.folder.ordinal);
+        return regularMessageId(this.id, this.folder.ordinal);
     }
 
     idFor(immutable: boolean, folder: SimFolder = this.folder): string {
-        return immutable ? this.id : regularMessageId(this.key, folder.ordinal);
+        return immutable ? this.id : regularMessageId(this.id, folder.ordinal);
     }
 
     get hasAttachments(): boolean {
@@ -165,10 +161,13 @@ export class SimMessage {
         return this.cachedSha256;
     }
 
-    /** Records a change Graph would report: a new changeKey and lastModifiedDateTime. */
+    /**
+     * Records a change Graph would report: a new changeKey and a later lastModifiedDateTime. Graph serialises the
+     * time in whole seconds, so it moves on by at least one second to stay visibly different.
+     */
     touch(changeKey: string): void {
         this.changeKey = changeKey;
-        this.lastModifiedAt = new Date();
+        this.lastModifiedAt = new Date(Math.max(Date.now(), this.lastModifiedAt.getTime() + 1000));
     }
 
     get body(): string {
@@ -181,6 +180,20 @@ export class SimMessage {
         this.contentVersion++;
         this.cachedContent = undefined;
         this.cachedSha256 = undefined;
+    }
+
+    private attachment(input: AttachmentInput, index: number): SimAttachment {
+        const isInline = input.isInline ?? false;
+        return new SimAttachment(
+            attachmentIdFor(this.id, index),
+            input.name,
+            input.contentType ?? 'application/octet-stream',
+            input.size,
+            isInline,
+            isInline ? `image${index}@${this.key.toString('hex').slice(0, 8)}` : null,
+            `${this.id}/attachment/${index}`,
+            this.createdAt,
+        );
     }
 
     private content(): MimeSource {

@@ -21,13 +21,13 @@ export interface MimeAttachment {
 
 export interface MimeSpec {
     from: MailAddress;
-    to: MailAddress[];
-    cc: MailAddress[];
+    to: readonly MailAddress[];
+    cc: readonly MailAddress[];
     subject: string;
     date: Date;
     messageId: string;
     body: string;
-    attachments: MimeAttachment[];
+    attachments: readonly MimeAttachment[];
     /** Pad the body with filler so the whole message is about this many bytes. */
     padTo?: number;
     seed: string;

@@ -15,7 +15,7 @@ export interface StreamReply {
     stream: () => Iterable<Buffer>;
     contentType: string;
     headers?: Record<string, string>;
-    /** Called once the last byte was handed to the socket. */
+    /** Called once every byte was written, just before the response ends. */
     onComplete?: () => void;
 }
 
@@ -67,7 +67,9 @@ async function writeStream(res: ServerResponse, reply: StreamReply, options: Wri
         }
     }
     if (closed) return;
-    res.end(() => reply.onComplete?.());
+    // Counted as served before end(): the client can have read the last byte before 'finish' fires here.
+    reply.onComplete?.();
+    res.end();
 }
 
 function cutOff(res: ServerResponse, chunk: Buffer): void {

@@ -1,6 +1,7 @@
 /** A small seeded PRNG (mulberry32), so a generated tenant is the same on every run with the same seed. */
 export class Rng {
     private state: number;
+    private scratch = Buffer.alloc(64);
 
     constructor(seed: number) {
         this.state = seed >>> 0;
@@ -31,8 +32,20 @@ export class Rng {
     }
 
     bytes(length: number): Buffer {
-        // allocUnsafe slices a shared pool: one ArrayBuffer per id would dominate GC for 100,000 messages.
-        const out = Buffer.allocUnsafe(length);
+        return Buffer.from(this.fill(length));
+    }
+
+    /**
+     * URL-safe base64 of `length` random bytes, keeping '=' padding. Goes through one scratch buffer: a Buffer per
+     * id would dominate garbage collection for 100,000 messages.
+     */
+    base64Url(length: number): string {
+        return this.fill(length).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+    }
+
+    private fill(length: number): Buffer {
+        if (this.scratch.length < length) this.scratch = Buffer.alloc(length);
+        const out = this.scratch.subarray(0, length);
         for (let i = 0; i < length; i += 4) {
             const word = (this.next() * 4294967296) >>> 0;
             for (let j = 0; j < 4 && i + j < length; j++) out[i + j] = (word >>> (8 * j)) & 0xff;
