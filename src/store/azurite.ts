@@ -67,7 +67,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
     const location = path.resolve(options.location);
     await mkdir(location, { recursive: true });
     const script = await azuriteScript();
-    const portsGiven = [options.blobPort, options.queuePort, options.tablePort].every((port) => port !== undefined);
+    const portGiven = [options.blobPort, options.queuePort, options.tablePort].some((port) => port !== undefined);
     for (let attempt = 1; ; attempt++) {
         const free = await freePorts();
         const ports = {
@@ -78,9 +78,10 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
         try {
             return await launch(script, location, ports, options.inMemory ?? false);
         } catch (error) {
-            // Another process may take a free port between our probe and Azurite's listen.
+            // Another process may take a free port between our probe and Azurite's listen; then try
+            // other ones. A port the caller gave would be taken again, so that fails at once.
             const portTaken = error instanceof StorageError && error.message.includes('EADDRINUSE');
-            if (!portTaken || portsGiven || attempt === START_ATTEMPTS) throw error;
+            if (!portTaken || portGiven || attempt === START_ATTEMPTS) throw error;
         }
     }
 }
@@ -108,7 +109,7 @@ async function listenOnAnyPort(): Promise<net.Server> {
 
 async function launch(script: string, location: string, ports: Ports, inMemory: boolean): Promise<RunningAzurite> {
     const args = [
-        // Our SDKs speak newer API versions than Azurite 3.35.0 knows; it serves them all the same.
+        // @azure/storage-blob 12.31 sends x-ms-version 2026-02-06, newer than Azurite 3.35.0's 2025-11-05.
         ...['--skipApiVersionCheck', '--loose', '--disableTelemetry', '--silent'],
         // Azurite refuses --location together with --inMemoryPersistence.
         ...(inMemory ? ['--inMemoryPersistence'] : ['--location', location]),

@@ -109,18 +109,17 @@ export class DeltaSync {
             .slice(position, end)
             .filter((e) => e.removed || (!e.message.deleted && e.message.folder === round.folder));
         const more = end < round.entries.length || (round.truncated && position < round.entries.length);
-        const link: DeltaPage['link'] =
-            more
-                ? { kind: 'next', token: this.issue({ kind: 'next', round, position: end }) }
-                : {
+        const link: DeltaPage['link'] = more
+            ? { kind: 'next', token: this.issue({ kind: 'next', round, position: end }) }
+            : {
+                  kind: 'delta',
+                  token: this.issue({
                       kind: 'delta',
-                      token: this.issue({
-                          kind: 'delta',
-                          folder: round.folder,
-                          query: round.query,
-                          watermark: round.watermark,
-                      }),
-                  };
+                      folder: round.folder,
+                      query: round.query,
+                      watermark: round.watermark,
+                  }),
+              };
         return { folder: round.folder, query: round.query, entries, link };
     }
 

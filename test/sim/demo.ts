@@ -3,7 +3,8 @@
  * with a generated tenant, then runs the real CLI (which starts its embedded Azurite) three times —
  * full, after some changes, and with nothing changed — and prints the stats report.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 
@@ -30,29 +31,31 @@ async function main(): Promise<void> {
         NODE_EXTRA_CA_CERTS: caCertPath,
         BACKUP_LOCAL_DATA: DATA,
     };
-    const cli = (...args: string[]) => {
+    // The simulator answers from this process, so the CLI runs beside it, not blocking it.
+    const cli = async (...args: string[]) => {
         sim.resetCounters();
-        const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
+        const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
             env,
             stdio: 'inherit',
         });
+        const [code] = (await once(child, 'close')) as [number | null];
         const c = sim.counters;
         console.log(
             `  simulator saw: ${c.total} Graph requests (${c.delta} delta, ${c.value} $value, ${c.folders} folder listings, ` +
                 `${c.message} message, ${c.attachmentValue} attachment downloads), ${c.throttled} throttled\n`,
         );
-        return result.status ?? 1;
+        return code ?? 1;
     };
     try {
         console.log('\n== 1. full backup of a new tenant ==');
-        cli('backup', '--type', 'full');
+        await cli('backup', '--type', 'full');
         console.log('== 2. incremental after a day of mail: new, read, flagged, moved, deleted ==');
         simulateADay(tenant);
-        cli('backup');
+        await cli('backup');
         console.log('== 3. incremental with nothing changed ==');
-        cli('backup');
+        await cli('backup');
         console.log('== stats ==');
-        cli('stats', '--days', '1');
+        await cli('stats', '--days', '1');
     } finally {
         await sim.close();
     }

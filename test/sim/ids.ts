@@ -47,25 +47,28 @@ export function attachmentIdFor(immutableId: string, index: number): string {
     return REGULAR_PREFIX + base64Url(Buffer.concat([messageKey(immutableId), Buffer.from([index])]));
 }
 
-export type ParsedMessageId = { immutableId: string } | { immutableId: string; folderOrdinal: number };
+export interface ParsedMessageId {
+    immutableId: string;
+    /** Set for a regular id: the folder it was issued for. */
+    folderOrdinal?: number;
+}
 
 /**
- * Splits an id into the immutable id it names and, for a regular id, the folder it was issued for. Undefined when the
- * text is not an Outlook id at all (Graph answers 400 ErrorInvalidIdMalformed). Decoding is lenient, so the result is
- * re-encoded and compared to keep ids case- and character-exact.
+ * Splits an id into the immutable id it names and, for a regular id, the folder it was issued for; undefined when it
+ * cannot name a message. Decoding is lenient, so a regular id is re-encoded and compared to stay case-exact.
  */
 export function parseMessageId(id: string): ParsedMessageId | undefined {
     if (!ID_CHARS.test(id)) return undefined;
     if (id.startsWith(IMMUTABLE_PREFIX)) return { immutableId: id };
     if (!id.startsWith(REGULAR_PREFIX)) return undefined;
     const bytes = fromBase64Url(id.slice(REGULAR_PREFIX.length));
-    if (bytes.length !== 4 + MESSAGE_KEY_BYTES) return { immutableId: '' };
+    if (bytes.length !== 4 + MESSAGE_KEY_BYTES) return undefined;
     const folderOrdinal = bytes.readUInt32BE(0);
     const immutableId = immutableMessageId(base64Url(bytes.subarray(4)));
-    if (regularMessageId(immutableId, folderOrdinal) !== id) return { immutableId: '' };
-    return { immutableId, folderOrdinal };
+    return regularMessageId(immutableId, folderOrdinal) === id ? { immutableId, folderOrdinal } : undefined;
 }
 
+/** Whether Graph would parse the text as an id at all; if not, it answers 400 ErrorInvalidIdMalformed. */
 export function looksLikeOutlookId(id: string): boolean {
     return ID_CHARS.test(id) && [IMMUTABLE_PREFIX, REGULAR_PREFIX, FOLDER_PREFIX].some((p) => id.startsWith(p));
 }

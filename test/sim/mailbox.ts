@@ -1,5 +1,5 @@
 import { DeltaSync } from './delta';
-import { SimFolder } from './folder';
+import { SimFolder, type FolderOptions } from './folder';
 import { folderId, immutableMessageId, MESSAGE_KEY_BYTES, parseMessageId } from './ids';
 import type { MailAddress } from './mime';
 import { SimMessage, type FlagStatus, type MessageInput } from './message';
@@ -71,10 +71,6 @@ export class Mailbox {
         return this.foldersById.get(key) ?? this.wellKnown.get(key.toLowerCase());
     }
 
-    folders(): SimFolder[] {
-        return [...this.foldersById.values()];
-    }
-
     addFolder(parentPath: string | null, name: string): SimFolder {
         const parent = parentPath === null ? this.root : this.folder(parentPath);
         if (parent.children.some((c) => c.displayName.toLowerCase() === name.toLowerCase())) {
@@ -117,8 +113,9 @@ export class Mailbox {
     findMessage(id: string): SimMessage | undefined {
         const parsed = parseMessageId(id);
         const message = parsed && this.messagesById.get(parsed.immutableId);
-        if (!message || !parsed) return undefined;
-        return 'folderOrdinal' in parsed && parsed.folderOrdinal !== message.folder.ordinal ? undefined : message;
+        if (!parsed || !message) return undefined;
+        const stale = parsed.folderOrdinal !== undefined && parsed.folderOrdinal !== message.folder.ordinal;
+        return stale ? undefined : message;
     }
 
     message(id: string): SimMessage {
@@ -192,11 +189,7 @@ export class Mailbox {
         return `CQAAABYAAA${this.rng.base64Url(15)}`;
     }
 
-    private createFolder(
-        parent: SimFolder | null,
-        name: string,
-        options: ConstructorParameters<typeof SimFolder>[4],
-    ): SimFolder {
+    private createFolder(parent: SimFolder | null, name: string, options: FolderOptions): SimFolder {
         const folder = new SimFolder(folderId(this.rng.base64Url(22)), this.nextOrdinal++, name, parent, options);
         parent?.children.push(folder);
         this.foldersById.set(folder.id, folder);

@@ -1,0 +1,255 @@
+/**
+ * The benchmark's scenarios. Each builds its tenant, starts the simulator with Graph's limits enforced, runs
+ * the engine in its own process as often as the scenario needs, and returns its rows and the targets it checks.
+ */
+import { randomBytes } from 'node:crypto';
+
+import type { RunType } from '../../src/store/entities';
+import { startSimulator, type Simulator, type Tenant } from '../sim';
+import { type EngineProcessOptions, type EngineResult, runEngine } from './engineJob';
+import { type Conditions, measure, type Row } from './measure';
+import {
+    applyDayOfChanges,
+    demoTenant,
+    largeMessageTenant,
+    mailboxUsers,
+    smallMessageTenant,
+    syncedFolders,
+} from './tenants';
+
+export interface BenchContext {
+    connectionString: string;
+    certDir: string;
+    engine: EngineProcessOptions;
+    conditions: Conditions;
+    /** A line of progress for the person waiting. */
+    note(message: string): void;
+}
+
+export interface Check {
+    target: string;
+    met: boolean;
+    figure: string;
+}
+
+export interface Outcome {
+    rows: Row[];
+    checks: Check[];
+}
+
+export interface Scenario {
+    name: string;
+    /** Runs only when the bench is given --large. */
+    large?: boolean;
+    run(ctx: BenchContext): Promise<Outcome>;
+}
+
+const MIB = 1024 * 1024;
+const LARGE_MESSAGE_BYTES = 120 * MIB;
+const PEAK_RSS_LIMIT_MB = 256;
+const ZERO_LATENCY_TARGET = 1_000;
+
+export const SCENARIOS: Scenario[] = [
+    { name: 'full and changed incremental, 8 × 1,500', run: (ctx) => fullThenChanged(ctx, 8, 1_500) },
+    { name: 'no-change incremental, 1,000', run: (ctx) => noChange(ctx, 1_000) },
+    { name: 'no-change incremental, 10,000', run: (ctx) => noChange(ctx, 10_000) },
+    { name: 'no-change incremental, 100,000', run: (ctx) => noChange(ctx, 100_000) },
+    { name: 'one 120 MB message', run: largeMessage },
+    { name: 'zero latency, 8 × 1,500', run: zeroLatency },
+    { name: 'full, 50 × 2,000', large: true, run: (ctx) => full(ctx, 50, 2_000) },
+];
+
+async function fullThenChanged(ctx: BenchContext, mailboxes: number, perMailbox: number): Promise<Outcome> {
+    const tenant = demoTenant(mailboxes, perMailbox);
+    const sim = await startSimulator({ tenant, certDir: ctx.certDir, ...simulated(ctx.conditions) });
+    const prefix = newPrefix();
+    try {
+        const fullRow = await measured(ctx, sim, tenant, 'full', prefix, `full ${size(mailboxes, perMailbox)}`);
+        const day = applyDayOfChanges(tenant);
+        sim.resetCounters();
+        const changed = await runEngine(job(sim, 'incremental', ctx, prefix), ctx.engine);
+        const row = measure(`incr. changed ${size(mailboxes, perMailbox)}`, sim, tenant, changed, ctx.conditions);
+        const served = new Set(sim.counters.valueDownloads);
+        const exact = day.expectedDownloads.every((id) => served.has(id)) && served.size === sim.counters.value;
+        const c = changed.counters;
+        return {
+            rows: [fullRow.row, row],
+            checks: [
+                fullRow.check,
+                {
+                    target: 'changed incremental: $value downloads = new + content-changed',
+                    met: exact && sim.counters.value === day.expectedDownloads.length && changed.status === 'succeeded',
+                    figure:
+                        `${sim.counters.value} downloads for ${day.added} new + ${day.editedDrafts} edited drafts; ` +
+                        `engine counted ${c.messagesNew} new, ${c.messagesChanged} changed, ${c.messagesUpdated} updated ` +
+                        `(${day.readOrFlagged} read/flag + ${day.moved} moves), ${c.messagesDeleted} deleted (${day.deleted})`,
+                },
+            ],
+        };
+    } finally {
+        await sim.close();
+    }
+}
+
+async function full(ctx: BenchContext, mailboxes: number, perMailbox: number): Promise<Outcome> {
+    const tenant = demoTenant(mailboxes, perMailbox);
+    const sim = await startSimulator({ tenant, certDir: ctx.certDir, ...simulated(ctx.conditions) });
+    try {
+        const { row, check } = await measured(
+            ctx,
+            sim,
+            tenant,
+            'full',
+            newPrefix(),
+            `full ${size(mailboxes, perMailbox)}`,
+        );
+        return { rows: [row], checks: [check] };
+    } finally {
+        await sim.close();
+    }
+}
+
+/**
+ * The index is seeded by a full backup at zero latency and without a request budget (100,000 messages
+ * need some 230,000 requests, over Graph's 10,000 per 10 minutes), untimed; the simulator is then
+ * restarted on the same port, so the stored delta links stay valid, with latency and limits.
+ */
+async function noChange(ctx: BenchContext, messages: number): Promise<Outcome> {
+    const tenant = smallMessageTenant(messages);
+    const prefix = newPrefix();
+    const seedSim = await startSimulator({ tenant, certDir: ctx.certDir, requestsPerWindow: Number.MAX_SAFE_INTEGER });
+    const port = Number(new URL(seedSim.url).port);
+    try {
+        const started = performance.now();
+        const seed = await runEngine(job(seedSim, 'full', ctx, prefix), ctx.engine);
+        const seconds = (performance.now() - started) / 1000;
+        const { total, throttled } = seedSim.counters;
+        ctx.note(
+            `seeded ${count(messages)} messages in ${seconds.toFixed(0)} s, untimed ` +
+                `(${seed.status}, ${count(total)} requests, ${count(throttled)} 429s)`,
+        );
+    } finally {
+        await seedSim.close();
+    }
+    const sim = await startSimulator({ tenant, certDir: ctx.certDir, port, ...simulated(ctx.conditions) });
+    try {
+        const engine = await runEngine(job(sim, 'incremental', ctx, prefix), ctx.engine);
+        const row = measure(`incr. no-change 1 × ${count(messages)}`, sim, tenant, engine, ctx.conditions);
+        const [user] = mailboxUsers(tenant);
+        const folders = user ? syncedFolders(user) : 0;
+        const mailboxRequests = (user && sim.counters.byMailbox.get(user.upn)) ?? 0;
+        return {
+            rows: [row],
+            checks: [
+                {
+                    target: `no-change incremental at ${count(messages)}: ≤ folders + 2 requests per mailbox, no $value`,
+                    met: mailboxRequests <= folders + 2 && row.requests.value === 0,
+                    figure:
+                        `${mailboxRequests} requests (${mailboxRequests - row.requests.delta} folder listings + ` +
+                        `${row.requests.delta} delta) for ${folders} folders, ${row.requests.value} $value`,
+                },
+            ],
+        };
+    } finally {
+        await sim.close();
+    }
+}
+
+async function largeMessage(ctx: BenchContext): Promise<Outcome> {
+    const tenant = largeMessageTenant(LARGE_MESSAGE_BYTES);
+    const sim = await startSimulator({ tenant, certDir: ctx.certDir, ...simulated(ctx.conditions) });
+    try {
+        const engine = await runEngine(job(sim, 'full', ctx, newPrefix()), ctx.engine);
+        const row = measure('full 1 × 120 MB message', sim, tenant, engine, ctx.conditions);
+        return {
+            rows: [row],
+            checks: [
+                {
+                    target: `one 120 MB message: peak RSS < ${PEAK_RSS_LIMIT_MB} MB`,
+                    met: row.peakRssMb < PEAK_RSS_LIMIT_MB && engine.counters.bytesDownloaded >= LARGE_MESSAGE_BYTES,
+                    figure: `${row.peakRssMb.toFixed(0)} MB peak RSS, ${row.mbDownloaded.toFixed(1)} MB downloaded`,
+                },
+            ],
+        };
+    } finally {
+        await sim.close();
+    }
+}
+
+async function zeroLatency(ctx: BenchContext): Promise<Outcome> {
+    const tenant = demoTenant(8, 1_500);
+    const sim = await startSimulator({ tenant, certDir: ctx.certDir });
+    try {
+        const conditions = { latencyMs: 0 };
+        const engine = await runEngine(job(sim, 'full', ctx, newPrefix()), ctx.engine);
+        const row = measure(`full ${size(8, 1_500)}, 0 ms`, sim, tenant, engine, conditions);
+        const cpuMsPerMessage = (row.cpuSeconds * 1000) / row.messages;
+        return {
+            rows: [row],
+            checks: [
+                {
+                    target: `zero latency: ≥ ${count(ZERO_LATENCY_TARGET)} messages/s on this machine`,
+                    met: row.messagesPerSecond >= ZERO_LATENCY_TARGET && engine.status === 'succeeded',
+                    figure:
+                        `${row.messagesPerSecond.toFixed(0)} messages/s; engine CPU ${cpuMsPerMessage.toFixed(2)} ms ` +
+                        `a message (${(1000 / cpuMsPerMessage).toFixed(0)} messages per CPU-second)`,
+                },
+            ],
+        };
+    } finally {
+        await sim.close();
+    }
+}
+
+/** A full backup, timed, with the check every full backup must pass: every message stored. */
+async function measured(
+    ctx: BenchContext,
+    sim: Simulator,
+    tenant: Tenant,
+    type: RunType,
+    prefix: string,
+    scenario: string,
+): Promise<{ row: Row; check: Check }> {
+    const engine: EngineResult = await runEngine(job(sim, type, ctx, prefix), ctx.engine);
+    const row = measure(scenario, sim, tenant, engine, ctx.conditions);
+    return {
+        row,
+        check: {
+            target: `${scenario}: every message stored, without a 429`,
+            met: engine.counters.messagesNew === row.messages && row.throttled === 0 && engine.status === 'succeeded',
+            figure: `${engine.counters.messagesNew} of ${row.messages} stored, ${row.throttled} 429s, ${engine.status}`,
+        },
+    };
+}
+
+function job(sim: Simulator, type: RunType, ctx: BenchContext, prefix: string) {
+    return {
+        type,
+        env: {
+            EXCHANGE_TENANT_ID: sim.tenantId,
+            EXCHANGE_CLIENT_ID: sim.clientId,
+            EXCHANGE_CLIENT_SECRET: sim.clientSecret,
+            AZURE_AUTHORITY_HOST: sim.url,
+            GRAPH_ENDPOINT: sim.url,
+        },
+        connectionString: ctx.connectionString,
+        prefix,
+    };
+}
+
+function simulated(conditions: Conditions) {
+    return { latencyMs: conditions.latencyMs, bandwidthBytesPerSec: conditions.bandwidthBytesPerSec };
+}
+
+/** A fresh table prefix and container name: a letter and 12 hex digits. */
+function newPrefix(): string {
+    return `b${randomBytes(6).toString('hex')}`;
+}
+
+function count(n: number): string {
+    return n.toLocaleString('en-US');
+}
+
+function size(mailboxes: number, perMailbox: number): string {
+    return `${mailboxes} × ${count(perMailbox)}`;
+}
