@@ -69,6 +69,11 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
     };
     let status: MailboxStatus;
     let reason = '';
+    const lock = await deps.storage.locks.acquire(slice.mailbox.id, slice.runId);
+    if (!lock.acquired) {
+        const reason = `another backup run (${lock.heldBy}) is working on this mailbox; it was left to that run`;
+        return { status: 'failed', reason, counters: sync.counters, failures: [] };
+    }
     try {
         status = await syncMailbox(sync);
     } catch (error) {
@@ -81,6 +86,7 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
             await sync.writer.flush().catch(() => undefined);
         }
     }
+    await lock.lease.release();
     sync.counters.graphRequests = metrics.requests;
     sync.counters.graphThrottled = metrics.throttled;
     if (status === 'incomplete' && atDownloadCap(sync) && !outOfTime(sync)) {

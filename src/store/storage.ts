@@ -13,6 +13,7 @@ import { BlobServiceClient, type StoragePipelineOptions } from '@azure/storage-b
 import { ConfigError } from '../errors';
 import { ContentStore } from './contentStore';
 import { FolderStateStore } from './folderState';
+import { MailboxLocks } from './mailboxLocks';
 import { MessageIndex } from './messageIndex';
 import { RunHistory } from './runHistory';
 import { asStorageError } from './storageErrors';
@@ -34,6 +35,7 @@ export interface BackupStorage {
     content: ContentStore;
     folders: FolderStateStore;
     runs: RunHistory;
+    locks: MailboxLocks;
 }
 
 const TABLES = ['messages', 'versions', 'attachments', 'folders', 'runs', 'mailboxruns'] as const;
@@ -84,6 +86,7 @@ export async function openStorage(settings: StorageSettings): Promise<BackupStor
         content: new ContentStore(container),
         folders: new FolderStateStore(tables.folders),
         runs: new RunHistory({ runs: tables.runs, mailboxRuns: tables.mailboxruns }),
+        locks: new MailboxLocks(container),
     };
 }
 
