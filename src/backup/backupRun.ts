@@ -59,12 +59,14 @@ export async function runBackup(deps: EngineDeps, request: RunRequest): Promise<
         discovery.mailboxes,
         request.parallelMailboxes ?? DEFAULT_PARALLEL_MAILBOXES,
         async (mailbox) => {
+            if (deps.signal?.aborted) return;
             const startedAt = deps.now().toISOString();
             const outcome = await backupMailbox(engine, { mailbox, runId: run.runId, options: request.options });
             await recordMailboxOutcome(engine, run, mailbox, outcome, startedAt);
             outcomes.push({ mailbox, outcome });
         },
     );
+    if (deps.signal?.aborted && run.status === 'running') run.status = 'partial';
     const status = overallStatus(run);
     await finishRun(engine, run, status);
     return { run, discovery, outcomes };

@@ -1,10 +1,11 @@
 import type { MailFolderInfo } from '../graph/folders';
-import { classifyGraphError } from '../graph/graphErrors';
+import { classifyGraphError, describe } from '../graph/graphErrors';
 import { type DeltaMessage, deltaPages, getMessageMetadata, initialDeltaUrl } from '../graph/messages';
 import type { FolderEntity } from '../store/entities';
 import { toTableKey } from '../store/tableKeys';
 import { forEachConcurrently } from '../graph/limiter';
 import { atDownloadCap, type MailboxSync, outOfTime } from './mailboxContext';
+import { applyDeletions } from './folderDeletions';
 import { syncMessage } from './messageSync';
 
 /**
@@ -34,67 +35,85 @@ export async function syncFolder(
     folder: MailFolderInfo,
     state: FolderEntity | undefined,
 ): Promise<FolderResult> {
-    const resumable =
-        !!state?.pendingLink && (sync.options.type === 'incremental' || state.pendingRunId === sync.runId);
-    let start = resumable ? state.pendingLink : sync.options.type === 'full' ? '' : (state?.deltaLink ?? '');
     const retryIds = new Set<string>(state?.retryIds ? (JSON.parse(state.retryIds) as string[]) : []);
-    if (retryIds.size > 0) await retryFailedMessages(sync, folder, retryIds);
-    for (let attempt = 0; ; attempt++) {
-        const reconcile = start === '';
-        try {
-            const outcome = await readDelta(
-                sync,
-                folder,
-                start || initialDeltaUrl(sync.graph, folder.id),
-                reconcile,
-                retryIds,
-            );
-            if (outcome.interruptedAt !== undefined) {
-                await saveState(sync, folder, state, { pendingLink: outcome.interruptedAt, retryIds });
-                return 'interrupted';
-            }
-            await saveState(sync, folder, state, { deltaLink: outcome.deltaLink, retryIds });
-            return 'done';
-        } catch (error) {
-            if (attempt === 0 && start && classifyGraphError(error) === 'deltaExpired') {
+    let round = startingRound(sync, folder, state);
+    try {
+        if (retryIds.size > 0) await retryFailedMessages(sync, folder, retryIds);
+        for (let attempt = 0; ; attempt++) {
+            try {
+                return await readDelta(sync, folder, state, round, retryIds);
+            } catch (error) {
+                if (attempt > 0 || round.fresh || classifyGraphError(error) !== 'deltaExpired') throw error;
                 sync.log.info(
                     `${sync.mailbox.userPrincipalName}: delta token of ${folder.path} expired; resynchronising the folder`,
                 );
-                start = '';
-                continue;
+                round = freshRound(sync, folder);
             }
-            throw error;
         }
+    } catch (error) {
+        return skipUnreadableFolder(sync, folder, error);
     }
 }
 
-interface DeltaOutcome {
-    deltaLink: string;
-    /** The link to continue from when the folder was left before its end. */
-    interruptedAt?: string;
+/**
+ * Where a folder's sync starts. A round from scratch (full runs, new folders, expired tokens) lists
+ * every message and then deletes what it did not list; it is resumable like any other, because the
+ * messages it listed carry `lastSeenAt` from after its start.
+ */
+interface Round {
+    url: string;
+    fresh: boolean;
+    /** Set for a round from scratch: when it started. */
+    reconcileSince?: string;
 }
 
+function startingRound(sync: MailboxSync, folder: MailFolderInfo, state: FolderEntity | undefined): Round {
+    const resumable =
+        !!state?.pendingLink && (sync.options.type === 'incremental' || state.pendingRunId === sync.runId);
+    if (resumable) return { url: state.pendingLink, fresh: false, reconcileSince: state.roundStartedAt || undefined };
+    if (sync.options.type === 'full' || !state?.deltaLink) return freshRound(sync, folder);
+    return { url: state.deltaLink, fresh: false };
+}
+
+function freshRound(sync: MailboxSync, folder: MailFolderInfo): Round {
+    return { url: initialDeltaUrl(sync.graph, folder.id), fresh: true, reconcileSince: sync.now().toISOString() };
+}
+
+/**
+ * A folder deleted between the listing and its sync (404), or one the app may not read (403), is
+ * left out of this run rather than failing the mailbox: the next run retires or retries it.
+ */
+function skipUnreadableFolder(sync: MailboxSync, folder: MailFolderInfo, error: unknown): FolderResult {
+    const kind = classifyGraphError(error);
+    if (kind === 'notFound') {
+        sync.log.info(`${sync.mailbox.userPrincipalName}: folder ${folder.path} disappeared during the backup`);
+        return 'done';
+    }
+    if (kind === 'accessDenied') {
+        sync.failures.push({ id: folder.id, subject: '(whole folder)', folder: folder.path, error: describe(error) });
+        return 'done';
+    }
+    throw error;
+}
+
+/**
+ * Reads the round page by page. Each page is committed — its messages, its deletions, then the
+ * link to the next page — before the next is read, so a process killed at any point resumes at
+ * the page it was on and re-downloads nothing it had stored.
+ */
 async function readDelta(
     sync: MailboxSync,
     folder: MailFolderInfo,
-    url: string,
-    reconcile: boolean,
+    state: FolderEntity | undefined,
+    round: Round,
     retryIds: Set<string>,
-): Promise<DeltaOutcome> {
-    const seen = new Set<string>();
-    const removed = new Set<string>();
-    let next = url;
-    for await (const page of deltaPages(sync.graph, url)) {
-        const live: DeltaMessage[] = [];
-        for (const message of page.value) {
-            if (message['@removed']) removed.add(message.id);
-            else live.push(message);
-        }
-        for (const message of live) {
-            removed.delete(message.id);
-            seen.add(message.id);
-        }
-        const complete = await syncPage(sync, folder, live, retryIds);
+): Promise<FolderResult> {
+    let current = round.url;
+    for await (const page of deltaPages(sync.graph, round.url)) {
+        const live = page.value.filter((m) => !m['@removed']);
+        const removed = new Set(page.value.filter((m) => m['@removed']).map((m) => m.id));
+        live.forEach((m) => removed.delete(m.id));
+        const complete = await syncPage(sync, folder, live, retryIds, round.reconcileSince !== undefined);
         await sync.writer.flush();
         sync.progress?.({
             kind: 'messages',
@@ -104,18 +123,20 @@ async function readDelta(
             bytes: sync.counters.bytesDownloaded,
         });
         // A page cut short by the download cap is read again next time: its link is not advanced.
-        if (!complete) return { deltaLink: '', interruptedAt: next };
+        if (!complete) {
+            await saveState(sync, folder, state, { pendingLink: current, round, retryIds });
+            return 'interrupted';
+        }
         const nextLink = page['@odata.nextLink'];
         if (!nextLink) {
-            await applyDeletions(sync, folder, removed, reconcile ? seen : undefined);
-            return { deltaLink: page['@odata.deltaLink'] ?? '' };
+            await applyDeletions(sync, folder, removed, round.reconcileSince);
+            await saveState(sync, folder, state, { deltaLink: page['@odata.deltaLink'] ?? '', round, retryIds });
+            return 'done';
         }
-        next = nextLink;
-        if (outOfTime(sync) || atDownloadCap(sync)) {
-            // The pages read so far will not be served again: apply their deletions now.
-            await applyDeletions(sync, folder, removed, undefined);
-            return { deltaLink: '', interruptedAt: next };
-        }
+        await applyDeletions(sync, folder, removed);
+        await saveState(sync, folder, state, { pendingLink: nextLink, round, retryIds });
+        current = nextLink;
+        if (outOfTime(sync) || atDownloadCap(sync)) return 'interrupted';
     }
     throw new Error(`Delta of ${folder.path} ended without a deltaLink`);
 }
@@ -142,15 +163,22 @@ async function syncPage(
     folder: MailFolderInfo,
     live: DeltaMessage[],
     retryIds: Set<string>,
+    touchListed = false,
 ): Promise<boolean> {
     if (live.length === 0) return true;
+    const now = sync.now().toISOString();
     const existing = await sync.storage.index.getMany(
         sync.mailbox.id,
         live.map((m) => m.id),
     );
     let complete = true;
     await forEachConcurrently(live, MESSAGE_LANES, async (message) => {
-        const outcome = await syncMessage(sync, folder, message, existing.get(message.id));
+        const known = existing.get(message.id);
+        const outcome = await syncMessage(sync, folder, message, known);
+        // A round from scratch marks what it listed; what it did not is deleted at its end.
+        if (touchListed && known && outcome !== 'stored' && outcome !== 'updated') {
+            sync.writer.upsertMessage({ ...known, lastSeenAt: now });
+        }
         if (outcome === 'capped') complete = false;
         if (outcome === 'failed' && retryIds.size < MAX_RETRY_IDS) retryIds.add(message.id);
         if (outcome === 'stored' || outcome === 'updated' || outcome === 'unchanged') retryIds.delete(message.id);
@@ -159,43 +187,11 @@ async function syncPage(
     return complete;
 }
 
-/**
- * Marks messages deleted that left this folder and are not (yet) known in another one. A message
- * moved to a folder synced later in the run is revived there (deletedThisRun keeps counts right).
- * Under the entity lock, on fresh reads: a folder synced at the same time may be taking the
- * message over (see recordMetadataChange).
- */
-async function applyDeletions(
-    sync: MailboxSync,
-    folder: MailFolderInfo,
-    removed: Set<string>,
-    listed: Set<string> | undefined,
-): Promise<void> {
-    const now = sync.now().toISOString();
-    await sync.entityLock.run(async () => {
-        await sync.writer.flush();
-        const candidates = await sync.storage.index.getMany(sync.mailbox.id, [...removed]);
-        if (listed) {
-            for await (const entity of sync.storage.index.listFolder(sync.mailbox.id, folder.id)) {
-                if (!listed.has(entity.messageId)) candidates.set(entity.messageId, entity);
-            }
-        }
-        for (const entity of candidates.values()) {
-            if (entity.folderId !== folder.id || entity.deletedAt) continue;
-            sync.writer.upsertMessage({ ...entity, deletedAt: now });
-            sync.deletedThisRun.add(entity.messageId);
-            sync.counters.messagesDeleted++;
-            await sync.writer.flushIfFull();
-        }
-        await sync.writer.flush();
-    });
-}
-
 async function saveState(
     sync: MailboxSync,
     folder: MailFolderInfo,
     previous: FolderEntity | undefined,
-    change: { deltaLink?: string; pendingLink?: string; retryIds: Set<string> },
+    change: { deltaLink?: string; pendingLink?: string; round: Round; retryIds: Set<string> },
 ): Promise<void> {
     const done = change.pendingLink === undefined;
     await sync.storage.folders.upsert({
@@ -208,6 +204,7 @@ async function saveState(
         deltaLink: done ? (change.deltaLink ?? '') : (previous?.deltaLink ?? ''),
         pendingLink: change.pendingLink ?? '',
         pendingRunId: done ? '' : sync.runId,
+        roundStartedAt: done ? '' : (change.round.reconcileSince ?? ''),
         retryIds: JSON.stringify([...change.retryIds]),
         lastSyncedAt: done ? sync.now().toISOString() : (previous?.lastSyncedAt ?? ''),
         lastRunId: done ? sync.runId : (previous?.lastRunId ?? ''),

@@ -23,6 +23,8 @@ export interface EngineDeps {
     progress?: (event: ProgressEvent) => void;
     /** Run-wide metrics the mailbox's requests are also counted in. */
     metrics?: GraphMetrics;
+    /** Stop starting work when aborted; what is finished stays committed. */
+    signal?: AbortSignal;
 }
 
 export interface MailboxSlice {
@@ -59,6 +61,7 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
         runId: slice.runId,
         now: deps.now,
         deadline: slice.deadline,
+        signal: deps.signal,
         counters: emptyCounters(),
         failures: [],
         entityLock: new Limiter(1),
@@ -71,7 +74,7 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
     let reason = '';
     const lock = await deps.storage.locks.acquire(slice.mailbox.id, slice.runId);
     if (!lock.acquired) {
-        const reason = `another backup run (${lock.heldBy}) is working on this mailbox; it was left to that run`;
+        const reason = `another backup run (${lock.heldBy}) is working on this mailbox; it was left to that run (the lock of a run that was killed lapses within a minute)`;
         return { status: 'failed', reason, counters: sync.counters, failures: [] };
     }
     try {

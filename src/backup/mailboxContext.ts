@@ -41,6 +41,8 @@ export interface MailboxSync {
     now: () => Date;
     /** Epoch ms after which no new page or folder is started; undefined = no time budget. */
     deadline?: number;
+    /** Aborted when the process is asked to stop (Ctrl-C, host shutdown): finish the page, commit, return. */
+    signal?: AbortSignal;
     counters: RunCounters;
     failures: FailedItem[];
     /** Serialises decisions about which folder owns a message (moves against deletions). */
@@ -53,7 +55,7 @@ export interface MailboxSync {
 }
 
 export function outOfTime(sync: MailboxSync): boolean {
-    return sync.deadline !== undefined && sync.now().getTime() >= sync.deadline;
+    return !!sync.signal?.aborted || (sync.deadline !== undefined && sync.now().getTime() >= sync.deadline);
 }
 
 export function atDownloadCap(sync: MailboxSync): boolean {

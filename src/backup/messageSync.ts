@@ -5,7 +5,7 @@ import { type DeltaMessage } from '../graph/messages';
 import type { MessageEntity, VersionEntity } from '../store/entities';
 import { toTableKey, versionRowKey } from '../store/tableKeys';
 import { classifyChange, contentFingerprint } from './changeDetection';
-import type { MailboxSync } from './mailboxContext';
+import { atDownloadCap, type MailboxSync } from './mailboxContext';
 import { storeMessage, type StoredMessage } from './messageContent';
 
 const DOWNLOAD_ATTEMPTS = 3;
@@ -24,47 +24,55 @@ export async function syncMessage(
     existing: MessageEntity | undefined,
 ): Promise<MessageOutcome> {
     const change = classifyChange(message, folder.id, existing);
-    const now = sync.now().toISOString();
     if (change === 'unchanged') {
         sync.counters.messagesUnchanged++;
         return 'unchanged';
     }
     if (change === 'updated' && existing) return recordMetadataChange(sync, folder, message, existing);
-    if (sync.options.maxMessages !== undefined && sync.downloads >= sync.options.maxMessages) return 'capped';
+    if (atDownloadCap(sync)) return 'capped';
     sync.downloads++;
-    let stored: StoredMessage;
+    const stored = await download(sync, folder, message);
+    if (!stored) return 'failed';
+    sync.counters.bytesDownloaded += stored.bytesDownloaded;
+    sync.counters.bytesStored += stored.bytesStored;
+    // A draft whose preview changed but whose bytes did not: nothing new to keep.
+    if (existing?.sha256 === stored.sha256) return recordMetadataChange(sync, folder, message, existing);
+    recordNewVersion(sync, folder, message, existing, stored);
+    return 'stored';
+}
+
+/** The message's content, stored; undefined (and recorded as a failed item) when it could not be. */
+async function download(
+    sync: MailboxSync,
+    folder: MailFolderInfo,
+    message: DeltaMessage,
+): Promise<StoredMessage | undefined> {
     try {
-        stored = await downloadWithRetries(sync, message.id);
+        return await downloadWithRetries(sync, message.id);
     } catch (error) {
         // Storage failing is not this message's fault: let it end the mailbox, which is retried whole.
         if (isStorageFailure(error)) throw error;
+        const subject = message.subject ?? '';
         sync.counters.messagesFailed++;
-        sync.failures.push({
-            id: message.id,
-            subject: message.subject ?? '',
-            folder: folder.path,
-            error: describe(error),
-        });
+        sync.failures.push({ id: message.id, subject, folder: folder.path, error: describe(error) });
         sync.log.warn(
-            `${sync.mailbox.userPrincipalName}: could not back up "${message.subject ?? message.id}" in ${folder.path}: ${describe(error)}`,
+            `${sync.mailbox.userPrincipalName}: could not back up "${subject || message.id}" in ${folder.path}: ${describe(error)}`,
         );
-        return 'failed';
+        return undefined;
     }
-    sync.counters.bytesDownloaded += stored.bytesDownloaded;
-    sync.counters.bytesStored += stored.bytesStored;
-    if (existing?.sha256 && stored.sha256 === existing.sha256) {
-        // A draft whose preview changed but whose bytes did not: nothing new to keep.
-        sync.writer.upsertMessage({
-            ...existing,
-            ...metadataOf(sync, folder, message),
-            lastSeenAt: now,
-            deletedAt: '',
-        });
-        sync.counters.messagesUpdated++;
-        return 'updated';
-    }
-    const version = existing?.sha256 ? existing.version + 1 : 1;
-    if (existing?.sha256) sync.writer.upsertVersion({ ...versionOf(existing), validTo: now });
+}
+
+/** New content: the message row points at it, and the version it replaces is closed, not dropped. */
+function recordNewVersion(
+    sync: MailboxSync,
+    folder: MailFolderInfo,
+    message: DeltaMessage,
+    existing: MessageEntity | undefined,
+    stored: StoredMessage,
+): void {
+    const now = sync.now().toISOString();
+    const previous = existing?.sha256 ? existing : undefined;
+    if (previous) sync.writer.upsertVersion({ ...versionOf(previous), validTo: now });
     const entity: MessageEntity = {
         partitionKey: sync.mailbox.id,
         rowKey: toTableKey(message.id),
@@ -75,7 +83,7 @@ export async function syncMessage(
         emlBlob: stored.emlBlob,
         jsonBlob: stored.jsonBlob,
         attachmentCount: stored.attachments.length,
-        version,
+        version: previous ? previous.version + 1 : 1,
         contentSince: now,
         firstSeenAt: existing?.firstSeenAt || now,
         lastSeenAt: now,
@@ -84,9 +92,8 @@ export async function syncMessage(
     sync.writer.upsertMessage(entity);
     sync.writer.upsertVersion(versionOf(entity));
     for (const attachment of stored.attachments) sync.writer.upsertAttachment(attachment);
-    if (existing?.sha256) sync.counters.messagesChanged++;
+    if (previous) sync.counters.messagesChanged++;
     else sync.counters.messagesNew++;
-    return 'stored';
 }
 
 /**

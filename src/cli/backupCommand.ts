@@ -3,7 +3,7 @@ import type { BackupFormat } from '../backup/options';
 import type { RunType } from '../store/entities';
 import { type CliEnvironment, createCliGraphClient } from './environment';
 import { formatBytes } from './format';
-import { createReporter } from './progress';
+import { createReporter, type Reporter } from './progress';
 
 export interface BackupCommandOptions {
     type: RunType;
@@ -20,11 +20,13 @@ export interface BackupCommandOptions {
 export async function backupCommand(environment: CliEnvironment, options: BackupCommandOptions): Promise<number> {
     const client = createCliGraphClient(environment.env);
     const reporter = createReporter();
+    const stop = stopOnSignal(reporter);
     let summary: RunSummary;
     try {
         summary = await runBackup(
             {
                 client,
+                signal: stop.signal,
                 storage: environment.storage,
                 now: () => new Date(),
                 log: reporter,
@@ -46,10 +48,37 @@ export async function backupCommand(environment: CliEnvironment, options: Backup
             },
         );
     } finally {
+        stop.dispose();
         reporter.stop();
     }
     process.stdout.write(formatSummary(summary, environment.storageLabel));
+    if (stop.signal.aborted) return EXIT_INTERRUPTED;
     return summary.run.status === 'succeeded' ? 0 : 1;
+}
+
+/** The shell's convention for a process stopped by Ctrl-C. */
+const EXIT_INTERRUPTED = 130;
+
+/**
+ * The first Ctrl-C (or SIGTERM) lets the run commit the pages in progress, release its mailbox
+ * locks and record itself as partial, so the next run can start at once; a second one exits.
+ */
+function stopOnSignal(reporter: Reporter): { signal: AbortSignal; dispose(): void } {
+    const controller = new AbortController();
+    const onSignal = () => {
+        if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
+        reporter.warn('stopping: committing the pages in progress (press Ctrl-C again to quit at once)');
+        controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return {
+        signal: controller.signal,
+        dispose: () => {
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+        },
+    };
 }
 
 function formatSummary({ run, discovery, outcomes }: RunSummary, storageLabel: string): string {

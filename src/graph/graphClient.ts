@@ -10,6 +10,7 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import type { TokenCredential } from '@azure/identity';
 
 import { graphScope } from './credentials';
+import { FreshAuthorizationHandler } from './freshAuthorization';
 import { RequestMetricsHandler } from './requestMetrics';
 import { TransientFailureHandler } from './transientFailures';
 
@@ -36,10 +37,13 @@ export function createGraphClient(credential: TokenCredential, graphEndpoint: st
     const authProvider = new TokenCredentialAuthenticationProvider(credential, {
         scopes: [graphScope(graphEndpoint)],
     });
+    // Authentication below the retry handlers: a retry after a long Retry-After must not resend a
+    // token that expired meanwhile (MSAL caches tokens, so asking again per attempt is cheap).
     const chain = [
-        new AuthenticationHandler(authProvider),
         new RetryHandler(new RetryHandlerOptions(2, MAX_RETRIES)),
         new TransientFailureHandler(),
+        new FreshAuthorizationHandler(),
+        new AuthenticationHandler(authProvider),
         new RequestMetricsHandler(),
         new TelemetryHandler(),
         new HTTPMessageHandler(),

@@ -49,8 +49,9 @@ export function classifyGraphError(error: unknown): GraphFailure {
         if (error.statusCode === 401) return 'authentication';
         if (error.statusCode === 429) return 'throttled';
         if (error.statusCode >= 500) return 'transient';
-        // The client reports a failed fetch as a GraphError with statusCode -1 and the cause inside.
-        if (error.statusCode === -1) return isNetworkError(error) ? 'transient' : 'other';
+        // A failed fetch arrives as a GraphError with statusCode -1; a connection dropped while the
+        // client was reading a JSON body, with the response's own 2xx status.
+        if (error.statusCode < 400) return isNetworkError(error) ? 'transient' : 'other';
         return 'other';
     }
     if (isIdentityError(error)) return 'authentication';

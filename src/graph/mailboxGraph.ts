@@ -3,6 +3,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 import { type Client, GraphError, ResponseType } from '@microsoft/microsoft-graph-client';
 
+import { classifyGraphError } from './graphErrors';
 import { Limiter } from './limiter';
 import { type GraphMetrics, MetricsOption } from './requestMetrics';
 
@@ -12,6 +13,8 @@ export interface Page<T> {
     '@odata.nextLink'?: string;
     '@odata.deltaLink'?: string;
 }
+
+const BODY_ATTEMPTS = 3;
 
 /** Exchange's per-app, per-mailbox concurrency limit (graph-facts §9). */
 export const MAILBOX_CONCURRENCY = 4;
@@ -40,8 +43,19 @@ export class MailboxGraph {
         return `/users/${encodeURIComponent(this.mailboxId)}`;
     }
 
+    /**
+     * A JSON response. A connection dropped while its body was being read is past the client's
+     * middleware, so it is retried here (GETs are safe to repeat).
+     */
     async get<T>(pathOrUrl: string, headers: Record<string, string> = {}): Promise<T> {
-        return this.limiter.run(() => this.request(pathOrUrl, headers).get() as Promise<T>);
+        for (let attempt = 1; ; attempt++) {
+            try {
+                return await this.limiter.run(() => this.request(pathOrUrl, headers).get() as Promise<T>);
+            } catch (error) {
+                if (attempt >= BODY_ATTEMPTS || classifyGraphError(error) !== 'transient') throw error;
+                await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+            }
+        }
     }
 
     /**

@@ -75,6 +75,7 @@ export interface FolderEntity {
     lastSyncedAt: string;
     lastRunId: string; // the run that last completed this folder
     pendingRunId: string; // the run that wrote pendingLink
+    roundStartedAt: string; // start of the pending sync from scratch (reconciling); '' for an incremental one
     retryIds: string; // JSON array of message ids whose download failed; retried on the next sync
     removedAt: string; // '' while the folder exists
 }

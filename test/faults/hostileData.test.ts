@@ -96,6 +96,25 @@ describe('a backup of hostile mailbox content', () => {
         }
     });
 
+    it('records subjects with control characters, direction overrides and emoji exactly as Graph sent them', async () => {
+        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        const subjects = [
+            'NUL \u0000 inside',
+            'bell \u0007 escape \u001b[31m red',
+            'invoice \u202egpj.exe',
+            '🦄 unicorn',
+            'S'.repeat(255),
+        ];
+        const messages = subjects.map((subject) => alice.addMessage('Inbox', { subject }));
+
+        const { run } = await h.backup({ type: 'full' });
+
+        expect(run.status).toBe('succeeded');
+        const index = await indexOf(h.storage, alice.id);
+        expect(messages.map((m) => index.get(m.id)?.subject)).toEqual(subjects);
+        await expectBackupMatches(h.storage, alice);
+    });
+
     it('backs up folders with hostile names and records their paths', async () => {
         const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
         const long = 'L'.repeat(250);

@@ -62,9 +62,9 @@ describe('a mailbox backed up in time-limited slices', () => {
         expectDownloadedOnce(h.sim.counters, alice);
     });
 
-    it('continues a large folder at the page it had reached, reading every delta page once', async () => {
+    it('continues a folder of several pages at the page it had reached, reading every delta page once', async () => {
         const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
-        for (let i = 0; i < 401; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
+        for (let i = 0; i < 201; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
 
         const first = await slice(alice, 'run-1', FULL, 1);
         expect(first.status).toBe('incomplete');
@@ -74,9 +74,9 @@ describe('a mailbox backed up in time-limited slices', () => {
         h.sim.resetCounters();
         const second = await slice(alice, 'run-1', FULL);
         expect(second.status).toBe('succeeded');
-        expect(second.counters.messagesNew).toBe(201);
+        expect(second.counters.messagesNew).toBe(1);
         const secondSliceDeltas = deltaRequests();
-        expect(h.sim.counters.value).toBe(201);
+        expect(h.sim.counters.value).toBe(1);
 
         // A fresh full sync of the same mailbox reads every folder from its first page.
         h.sim.resetCounters();
@@ -114,7 +114,7 @@ describe('a mailbox backed up in time-limited slices', () => {
 
     it('marks deleted what the mailbox no longer holds when a resynchronised folder spans slices', async () => {
         const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
-        for (let i = 0; i < 250; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
+        for (let i = 0; i < 210; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
         expect((await slice(alice, 'run-1', INCREMENTAL)).status).toBe('succeeded');
         const gone = alice.messages()[17]!;
         alice.deleteMessage(gone.id);
@@ -131,7 +131,7 @@ describe('a mailbox backed up in time-limited slices', () => {
 
     it('marks deleted what the mailbox no longer holds when a full run spans slices', async () => {
         const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
-        for (let i = 0; i < 250; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
+        for (let i = 0; i < 210; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
         expect((await slice(alice, 'run-1', FULL)).status).toBe('succeeded');
         const gone = alice.messages()[17]!;
         alice.deleteMessage(gone.id);

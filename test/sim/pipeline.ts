@@ -87,7 +87,16 @@ export class RequestPipeline {
         if (denied) return this.send(res, errorReply(denied, ids), false);
         if (mailbox) {
             try {
-                res.once('close', this.throttle.acquire(mailbox));
+                // The slot is free once the last byte is written ('finish'), as the client sees it; 'close'
+                // covers responses that never finish (a reset mid-body).
+                const release = this.throttle.acquire(mailbox);
+                let released = false;
+                const releaseOnce = () => {
+                    if (!released) release();
+                    released = true;
+                };
+                res.once('finish', releaseOnce);
+                res.once('close', releaseOnce);
             } catch (err) {
                 return this.send(res, errorReply(err as GraphError, ids), false);
             }
