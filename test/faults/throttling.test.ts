@@ -224,6 +224,22 @@ describe('a backup through a Graph storm', () => {
         expect(h.sim.counters.byMailbox.get(bob.upn)).toBe(requestsWhenReported);
     });
 
+    it('lists a folder the app may not read and backs up the rest of the mailbox', async () => {
+        const { alice } = await tenant();
+        const secret = alice.addFolder(null, 'Legal hold');
+        alice.addMessage(secret.id, { subject: 'confidential' });
+        refuseEveryDeltaOf(alice, secret, 403, 'ErrorAccessDenied');
+
+        const { run, outcomes } = await h.backup();
+
+        const outcome = outcomes.find((o) => o.mailbox.userPrincipalName === alice.upn)!.outcome;
+        expect(outcome.status).toBe('partial');
+        expect(outcome.failures).toEqual([expect.objectContaining({ folder: 'Legal hold' })]);
+        expect(run.status).toBe('partial');
+        const index = await indexOf(h.storage, alice.id);
+        expect(index.size).toBe(alice.messages().length - 1);
+    });
+
     it('skips a folder deleted while its mailbox is being backed up', async () => {
         const { alice } = await tenant();
         const doomed = alice.addFolder('Inbox', 'Doomed');
