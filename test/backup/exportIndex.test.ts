@@ -71,6 +71,7 @@ function folderRow(mailboxId: string, folderId: string, folderPath: string): Fol
         lastSyncedAt: '2026-11-26T02:15:00.000Z',
         lastRunId: 'run',
         pendingRunId: '',
+        roundStartedAt: '',
         retryIds: '[]',
         removedAt: '',
     };

@@ -19,6 +19,7 @@ function folder(mailboxId: string, folderId: string, overrides: Partial<FolderEn
         lastSyncedAt: '',
         lastRunId: '',
         pendingRunId: '',
+        roundStartedAt: '',
         retryIds: '[]',
         removedAt: '',
         ...overrides,
