@@ -2,6 +2,7 @@
  * One row of the benchmark: what the simulator saw (requests by kind, 429s) and what the engine's process
  * measured (time, CPU, memory, bytes), and for runs with latency the lower bound the run is compared with.
  */
+import { DEFAULT_PARALLEL_MAILBOXES } from '../../src/backup/backupRun';
 import type { Simulator, Tenant } from '../sim';
 import type { EngineResult } from './engineJob';
 import { mailboxUsers, syncedFolders } from './tenants';
@@ -38,6 +39,9 @@ export interface Row {
     messagesPerSecond: number;
     peakRssMb: number;
     cpuSeconds: number;
+    /** CPU of the simulator's process and of Azurite's during the run, to see which one bounds it. */
+    simulatorCpuSeconds: number;
+    azuriteCpuSeconds?: number;
     /** Only for runs with simulated latency. */
     lowerBoundSeconds?: number;
     ratio?: number;
@@ -55,6 +59,7 @@ export function measure(
     tenant: Tenant,
     engine: EngineResult,
     conditions: Conditions,
+    others: { simulatorCpuSeconds: number; azuriteCpuSeconds?: number },
 ): Row {
     const c = sim.counters;
     const users = mailboxUsers(tenant);
@@ -83,6 +88,7 @@ export function measure(
         messagesPerSecond: messages / engine.wallSeconds,
         peakRssMb: engine.maxRssMb,
         cpuSeconds: engine.cpuSeconds,
+        ...others,
         lowerBoundSeconds: lowerBound,
         ratio: lowerBound ? engine.wallSeconds / lowerBound : undefined,
         status: engine.status,
@@ -92,21 +98,21 @@ export function measure(
 /**
  * The shortest time the simulated Graph allows. A mailbox gets four slots; each request holds one for the
  * latency, a download also for its bytes at the bandwidth cap. So a mailbox needs at least its total slot
- * time ÷ 4, and at least its longest single request. Mailboxes run side by side, so the tenant needs its
- * slowest mailbox, after the directory listing that comes first.
+ * time ÷ 4, and at least its longest single request. Mailboxes run side by side (eight at a time), so the
+ * tenant needs its slowest mailbox or its mailboxes' sum ÷ 8, whichever is longer, after the directory
+ * listing that comes first.
  */
 function tenantLowerBound(sim: Simulator, tenant: Tenant, engine: EngineResult, conditions: Conditions): number {
     const latency = conditions.latencyMs / 1000;
     const transfer = (bytes: number) => (conditions.bandwidthBytesPerSec ? bytes / conditions.bandwidthBytesPerSec : 0);
     const largest = largestDownloadByMailbox(sim, tenant);
-    let slowest = 0;
-    for (const [upn, requests] of sim.counters.byMailbox) {
+    const mailboxes = [...sim.counters.byMailbox].map(([upn, requests]) => {
         const bytes = engine.mailboxes.find((m) => m.userPrincipalName === upn)?.bytesDownloaded ?? 0;
         const slotTime = requests * latency + transfer(bytes);
-        const mailbox = Math.max(slotTime / SLOTS_PER_MAILBOX, latency + transfer(largest.get(upn) ?? 0));
-        slowest = Math.max(slowest, mailbox);
-    }
-    return sim.counters.users * latency + slowest;
+        return Math.max(slotTime / SLOTS_PER_MAILBOX, latency + transfer(largest.get(upn) ?? 0));
+    });
+    const sum = mailboxes.reduce((a, b) => a + b, 0);
+    return sim.counters.users * latency + Math.max(0, ...mailboxes, sum / DEFAULT_PARALLEL_MAILBOXES);
 }
 
 function largestDownloadByMailbox(sim: Simulator, tenant: Tenant): Map<string, number> {

@@ -34,9 +34,11 @@ const COLUMNS: Column[] = [
     { title: 'MB down', value: (r) => fixed(1)(r.mbDownloaded) },
     { title: 'MB stored', value: (r) => fixed(1)(r.mbStored) },
     { title: 'wall s', value: (r) => fixed(1)(r.wallSeconds) },
-    { title: 'msg/s', value: (r) => integer(r.messagesPerSecond) },
+    { title: 'msg/s', value: (r) => (r.messagesPerSecond < 10 ? fixed(1) : integer)(r.messagesPerSecond) },
     { title: 'RSS MB', value: (r) => integer(r.peakRssMb) },
     { title: 'CPU s', value: (r) => fixed(1)(r.cpuSeconds) },
+    { title: 'sim CPU', value: (r) => fixed(1)(r.simulatorCpuSeconds) },
+    { title: 'Azurite CPU', value: (r) => (r.azuriteCpuSeconds === undefined ? '-' : fixed(1)(r.azuriteCpuSeconds)) },
     { title: 'bound s', value: (r) => (r.lowerBoundSeconds === undefined ? '-' : fixed(1)(r.lowerBoundSeconds)) },
     { title: 'ratio', value: (r) => (r.ratio === undefined ? '-' : fixed(2)(r.ratio)) },
 ];

@@ -7,6 +7,20 @@ import { generateTenant, type SimUser, type Tenant } from '../sim';
 /** Where the messages of a small-message mailbox go, round robin: nested folders included. */
 const FOLDERS = ['Inbox', 'Inbox', 'Inbox/Projects', 'Inbox/Projects/2026', 'Sent Items', 'Archive/2025'];
 const EPOCH = Date.UTC(2026, 0, 15, 9, 0, 0);
+const SMALL_MIME = Buffer.from(
+    [
+        'From: Megan Bowen <meganb@fabrikam.com>',
+        'To: Adele Vance <adele.vance@contoso.onmicrosoft.com>',
+        'Subject: Weekly status',
+        'Date: Thu, 15 Jan 2026 09:00:00 +0000',
+        'Message-ID: <weekly-status@fabrikam.com>',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'The numbers look good overall. '.repeat(100),
+        '',
+    ].join('\r\n'),
+);
 
 export function demoTenant(mailboxes: number, messagesPerMailbox: number): Tenant {
     return generateTenant({ mailboxes, messagesPerMailbox, seed: 42 });
@@ -18,8 +32,9 @@ export function largeMessageTenant(bytes: number): Tenant {
 }
 
 /**
- * One mailbox of `count` small messages (3-4 KB, no attachments). For the no-change scenarios only the
- * seeding backup downloads them; keeping them small keeps that seed (and Azurite's memory) modest.
+ * One mailbox of `count` messages spread over nested folders. Only the untimed seeding backup downloads
+ * them, so they all serve the same small MIME: it is stored once, which keeps the seed off Azurite's
+ * slow path (every blob write scans all blobs it holds).
  */
 export function smallMessageTenant(count: number): Tenant {
     const tenant = generateTenant({ mailboxes: 1, messagesPerMailbox: 0, seed: 42 });
@@ -27,7 +42,7 @@ export function smallMessageTenant(count: number): Tenant {
     for (let i = 0; i < count; i++) {
         user?.addMessage(FOLDERS[i % FOLDERS.length] ?? 'Inbox', {
             subject: `Status ${i}`,
-            size: 3000 + (i % 1000),
+            mime: SMALL_MIME,
             isRead: i % 4 !== 0,
             receivedAt: new Date(EPOCH - i * 60_000),
         });
