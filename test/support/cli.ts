@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { startCli } from './cliProcess';
 
 export interface CliResult {
     code: number | null;
@@ -7,24 +6,8 @@ export interface CliResult {
     stderr: string;
 }
 
-const ROOT = path.resolve(__dirname, '../..');
-
-/** Runs the CLI as a user would (`npm run cli -- ...`), in its own process, with exactly `env`. */
-export function runCli(args: string[], env: Record<string, string>, cwd = ROOT): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
-            cwd,
-            env: {
-                PATH: process.env.PATH ?? '',
-                NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? '',
-                ...env,
-            },
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+/** Runs the CLI as a user would (`npm run cli -- ...`), in its own process, with exactly `env`, to its end. */
+export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+    const { code, stdout, stderr } = await startCli(args, env).exited;
+    return { code, stdout, stderr };
 }
