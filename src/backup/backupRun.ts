@@ -38,14 +38,16 @@ export interface RunSummary {
 export async function runBackup(deps: EngineDeps, request: RunRequest): Promise<RunSummary> {
     const metrics = deps.metrics ?? new GraphMetrics();
     const engine = { ...deps, metrics };
-    const run = await deps.storage.runs.startRun({ type: request.type, trigger: request.trigger, now: deps.now() });
+    const startedAt = deps.now();
+    // Discovery first: wrong credentials or an unreachable Graph end the run before anything is
+    // written, so a configuration mistake leaves no half-recorded run behind.
     let discovery: Discovery;
     try {
         discovery = await discoverMailboxes(new MailboxGraph(deps.client, 'directory', [metrics]), request);
     } catch (error) {
-        await finishRun(engine, run, 'failed');
         throw toBackupError(error, 'listing the users of the tenant');
     }
+    const run = await deps.storage.runs.startRun({ type: request.type, trigger: request.trigger, now: startedAt });
     run.mailboxesTotal = discovery.mailboxes.length + discovery.skipped.length + discovery.unknown.length;
     for (const user of discovery.skipped) {
         await recordSkipped(engine, run, user.id, user.userPrincipalName, user.reason);

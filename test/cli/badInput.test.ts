@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { openStorage } from '../../src/store/storage';
 import { runCli } from '../support/cli';
 import { createHarness, type Harness } from '../support/harness';
 import { testConnectionString, uniquePrefix } from '../support/storage';
@@ -66,6 +67,14 @@ describe('the CLI given bad input', () => {
         const result = await runCli(['backup'], { ...storageEnv, ...h.env, EXCHANGE_CLIENT_SECRET: 'not-the-secret' });
         expectOneClearLine(result, /AADSTS7000215.*EXCHANGE_CLIENT_SECRET/);
         expect(result.stderr).not.toContain('not-the-secret');
+        const storage = await openStorage({
+            connectionString: storageEnv.BACKUP_STORAGE_CONNECTION_STRING!,
+            tablePrefix: storageEnv.BACKUP_TABLE_PREFIX!,
+            container: 'mailbackup',
+        });
+        const runs = [];
+        for await (const run of storage.runs.listRuns()) runs.push(run);
+        expect(runs, 'no run is recorded for a sign-in that failed').toEqual([]);
     });
 
     it('explains an unknown tenant', async () => {
