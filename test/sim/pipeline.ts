@@ -87,15 +87,20 @@ export class RequestPipeline {
         if (denied) return this.send(res, errorReply(denied, ids), false);
         if (mailbox) {
             try {
-                // The slot is free once the last byte is written ('finish'), as the client sees it; 'close'
-                // covers responses that never finish (a reset mid-body).
+                // The slot is free once the response's last byte is handed over (res.end), before the
+                // client can have read it and sent its next request; 'close' covers responses that never
+                // end (a reset mid-body). Waiting for 'finish' raced the client and counted phantom fifths.
                 const release = this.throttle.acquire(mailbox);
                 let released = false;
                 const releaseOnce = () => {
                     if (!released) release();
                     released = true;
                 };
-                res.once('finish', releaseOnce);
+                const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+                res.end = ((...args: unknown[]) => {
+                    releaseOnce();
+                    return end(...args);
+                }) as typeof res.end;
                 res.once('close', releaseOnce);
             } catch (err) {
                 return this.send(res, errorReply(err as GraphError, ids), false);
