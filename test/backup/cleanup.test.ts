@@ -10,6 +10,7 @@ import { attachmentRowKey, toTableKey, versionRowKey } from '../../src/store/tab
 import { createHarness, type Harness } from '../support/harness';
 import { testConnectionString, uniquePrefix } from '../support/storage';
 import { expectBackupMatches } from '../support/truth';
+import { Rng } from '../sim/rng';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 // Blobs are written now by the real clock; cleanup runs "ten days later" so they are past its grace period.
@@ -338,7 +339,8 @@ describe('cleanup of an index', () => {
     });
 
     it('keeps everything a current message needs in a random history, and nothing unreferenced', async () => {
-        const random = seededRandom(20261126);
+        const rng = new Rng(20261126);
+        const random = () => rng.next();
         const pick = (items: string[]) => items[Math.floor(random() * items.length)] ?? '';
         const bodies = ['a', 'b', 'c', 'd', 'e', 'f'];
         const histories: [string, MessageHistory][] = [];
@@ -426,14 +428,3 @@ describe('cleanup after backups of a simulated tenant', () => {
         expect(h.sim.counters.value).toBe(0);
     });
 });
-
-/** A small deterministic generator (mulberry32), so a failing history can be replayed. */
-function seededRandom(seed: number): () => number {
-    let state = seed;
-    return () => {
-        state = (state + 0x6d2b79f5) | 0;
-        let t = Math.imul(state ^ (state >>> 15), 1 | state);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}

@@ -9,6 +9,7 @@ import {
     toTableKey,
     versionRowKey,
 } from '../../src/store/tableKeys';
+import { Rng } from '../sim/rng';
 
 // Characters Table Storage forbids in keys, plus those the encoding reserves.
 // eslint-disable-next-line no-control-regex -- the control characters are the point
@@ -16,17 +17,6 @@ const FORBIDDEN_IN_KEYS = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 const HOSTILE_PIECES = ['/', '\\', '..', '#', '?', '%', '%2F', '!', '!2F', '~', "'", '"', '.', ' ', '\u0000', '\n'];
 const HOSTILE_PIECES_2 = ['\u001f', '\u007f', '\u0085', '\u009f', 'é', '😀', '\ud800', '\udfff', 'AAMkAG=', '-_+='];
 const PIECES = [...HOSTILE_PIECES, ...HOSTILE_PIECES_2];
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-    let state = seed;
-    return () => {
-        state = (state + 0x6d2b79f5) | 0;
-        let t = Math.imul(state ^ (state >>> 15), 1 | state);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 function hostileId(next: () => number): string {
     const length = Math.floor(next() ** 3 * 400);
@@ -55,7 +45,8 @@ describe('toTableKey', () => {
     });
 
     it('round-trips thousands of hostile ids into valid keys', () => {
-        const next = random(20261126);
+        const rng = new Rng(20261126);
+        const next = () => rng.next();
         for (let i = 0; i < 5000; i++) {
             const id = hostileId(next);
             const key = toTableKey(id);
