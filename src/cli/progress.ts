@@ -37,7 +37,11 @@ class LineReporter implements Reporter {
 class BarReporter implements Reporter {
     private readonly bars: MultiBar;
     private readonly overall: SingleBar;
-    private readonly mailboxes = new Map<string, { bar: SingleBar; total: number; processed: number }>();
+    private readonly mailboxes = new Map<
+        string,
+        { bar: SingleBar; total: number; processed: number; downloaded: number }
+    >();
+    private downloaded = 0;
 
     constructor(stream: NodeJS.WriteStream) {
         this.bars = new MultiBar(
@@ -67,7 +71,7 @@ class BarReporter implements Reporter {
                 name: event.mailbox.slice(0, 32).padEnd(32),
                 downloaded: 0,
             });
-            this.mailboxes.set(event.mailbox, { bar, total: event.messages, processed: 0 });
+            this.mailboxes.set(event.mailbox, { bar, total: event.messages, processed: 0, downloaded: 0 });
             this.overall.setTotal(this.overall.getTotal() + event.messages);
         } else if (event.kind === 'messages') {
             const entry = this.mailboxes.get(event.mailbox);
@@ -76,7 +80,10 @@ class BarReporter implements Reporter {
             // Delta reports changes, not a known total: grow the bar when a mailbox holds more than expected.
             if (entry.processed > entry.total) entry.bar.setTotal((entry.total = entry.processed));
             entry.bar.update(entry.processed, { downloaded: event.downloaded });
-            this.overall.increment(event.processed);
+            // The event carries the mailbox's running total: add what is new since its last event.
+            this.downloaded += event.downloaded - entry.downloaded;
+            entry.downloaded = event.downloaded;
+            this.overall.increment(event.processed, { downloaded: this.downloaded });
         }
     }
 
