@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 
+import type { BackupFormat } from './backup/options';
 import { ConfigError } from './errors';
 
 /**
@@ -21,10 +22,25 @@ export type CredentialSettings =
     | { kind: 'managedIdentity'; clientId?: string };
 
 export interface StorageLocation {
-    /** Empty when the CLI should start its embedded Azurite. */
+    /** Empty when the CLI should start its embedded Azurite, or when the service URLs below are used. */
     connectionString: string;
     tablePrefix: string;
     container: string;
+    /** An identity-based connection (no account key): the services' URLs and, for a user-assigned identity, its client id. */
+    identity?: { blobServiceUrl: string; tableServiceUrl: string; clientId?: string };
+}
+
+/** What the Functions app reads besides Graph and storage. */
+export interface AppSettings {
+    /** Mailboxes backed up at the same time across the tenant. */
+    parallelMailboxes: number;
+    /** Minutes one activity works on a mailbox before handing back its continuation; below the host's functionTimeout. */
+    sliceMinutes: number;
+    format: BackupFormat;
+    /** Fraction of content blobs the scheduled verification re-reads. */
+    verifySample: number;
+    /** Restores write into mailboxes (Mail.ReadWrite); off unless the administrator turns it on. */
+    restoreEnabled: boolean;
 }
 
 export interface Settings {
@@ -63,15 +79,87 @@ export function loadGraphSettings(env: Env): GraphSettings {
     };
 }
 
+/**
+ * The backup's storage account: a connection string, or an identity-based connection in the Functions
+ * convention (`<NAME>__blobServiceUri`, `__tableServiceUri`, `__clientId`), first under BACKUP_STORAGE, then
+ * AzureWebJobsStorage (one account for the host and the backup).
+ */
 export function loadStorageLocation(env: Env): StorageLocation {
-    const connectionString = value(env, 'BACKUP_STORAGE_CONNECTION_STRING') ?? value(env, 'AzureWebJobsStorage') ?? '';
+    const tablePrefix = tableName(env, 'BACKUP_TABLE_PREFIX', 'mailbackup');
+    const container = containerName(env, 'BACKUP_CONTAINER', 'mailbackup');
+    const explicit = value(env, 'BACKUP_STORAGE_CONNECTION_STRING');
+    if (explicit) return { connectionString: explicit, tablePrefix, container };
+    const identity = identityConnection(env, 'BACKUP_STORAGE') ?? identityConnection(env, 'AzureWebJobsStorage');
+    if (identity) return { connectionString: '', tablePrefix, container, identity };
+    const connectionString = value(env, 'AzureWebJobsStorage') ?? '';
     // The Functions host's local default; the CLI's own embedded Azurite serves the same purpose.
     const emulator = connectionString === 'UseDevelopmentStorage=true';
+    return { connectionString: emulator ? '' : connectionString, tablePrefix, container };
+}
+
+function identityConnection(env: Env, prefix: string): StorageLocation['identity'] {
+    const account = value(env, `${prefix}__accountName`);
+    const blob = value(env, `${prefix}__blobServiceUri`) ?? (account && `https://${account}.blob.core.windows.net`);
+    const table = value(env, `${prefix}__tableServiceUri`) ?? (account && `https://${account}.table.core.windows.net`);
+    if (!blob && !table) return undefined;
+    if (!blob || !table) {
+        const have = blob ? 'blobServiceUri' : 'tableServiceUri';
+        const need = blob ? 'tableServiceUri' : 'blobServiceUri';
+        throw new ConfigError(
+            `${prefix}__${have} is set but ${prefix}__${need} is not: the backup needs both services.`,
+        );
+    }
     return {
-        connectionString: emulator ? '' : connectionString,
-        tablePrefix: tableName(env, 'BACKUP_TABLE_PREFIX', 'mailbackup'),
-        container: containerName(env, 'BACKUP_CONTAINER', 'mailbackup'),
+        blobServiceUrl: httpsUrl(env, `${prefix}__blobServiceUri`, blob),
+        tableServiceUrl: httpsUrl(env, `${prefix}__tableServiceUri`, table),
+        clientId: value(env, `${prefix}__clientId`) ?? value(env, 'AZURE_CLIENT_ID'),
     };
+}
+
+export function loadAppSettings(env: Env): AppSettings {
+    return {
+        parallelMailboxes: integer(env, 'BACKUP_PARALLEL_MAILBOXES', 8, 1, 200),
+        sliceMinutes: integer(env, 'BACKUP_SLICE_MINUTES', 20, 1, 230),
+        format: backupFormat(env, 'BACKUP_FORMAT', 'both'),
+        verifySample: fraction(env, 'VERIFY_SAMPLE', 0.05),
+        restoreEnabled: flag(env, 'RESTORE_ENABLED', false),
+    };
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+    const raw = value(env, name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+        throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
+    }
+    return n;
+}
+
+function fraction(env: Env, name: string, fallback: number): number {
+    const raw = value(env, name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0 || n > 1) {
+        throw new ConfigError(`${name} must be a fraction above 0 and at most 1 (e.g. 0.05), got "${raw}".`);
+    }
+    return n;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+    const raw = value(env, name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new ConfigError(`${name} must be true or false, got "${raw}".`);
+}
+
+function backupFormat(env: Env, name: string, fallback: BackupFormat): BackupFormat {
+    const raw = value(env, name) ?? fallback;
+    if (raw !== 'eml' && raw !== 'json' && raw !== 'both') {
+        throw new ConfigError(`${name} must be eml, json or both, got "${raw}".`);
+    }
+    return raw;
 }
 
 function credentialSettings(env: Env): CredentialSettings {

@@ -7,6 +7,7 @@ import { createCredential } from '../graph/credentials';
 import { createGraphClient } from '../graph/graphClient';
 import { type RunningAzurite, startAzurite } from '../store/azurite';
 import { type BackupStorage, openStorage } from '../store/storage';
+import { storageSettings } from '../store/storageCredential';
 
 export interface CliEnvironment {
     env: Env;
@@ -29,15 +30,15 @@ export async function openCliStorage(env: Env): Promise<CliEnvironment> {
     const location = loadStorageLocation(env);
     let azurite: RunningAzurite | undefined;
     let connectionString = location.connectionString;
-    let storageLabel = storageAccountLabel(connectionString);
-    if (!connectionString) {
+    let storageLabel = location.identity ? location.identity.blobServiceUrl : storageAccountLabel(connectionString);
+    if (!connectionString && !location.identity) {
         const dataDir = path.resolve(env.BACKUP_LOCAL_DATA ?? '.mail-backup', 'azurite');
         azurite = await startAzurite({ location: dataDir });
         connectionString = azurite.connectionString;
         storageLabel = `embedded Azurite (${dataDir})`;
     }
     try {
-        const storage = await openStorage({ ...location, connectionString });
+        const storage = await openStorage(storageSettings(location, connectionString));
         return { env, storage, storageLabel, close: async () => azurite?.stop() };
     } catch (error) {
         await azurite?.stop();
