@@ -3,6 +3,7 @@ import { classifyGraphError, describe } from '../graph/graphErrors';
 import type { MailFolderInfo } from '../graph/folders';
 import { type DeltaMessage } from '../graph/messages';
 import type { MessageEntity, VersionEntity } from '../store/entities';
+import { placementRowKey } from '../store/messageIndex';
 import { toTableKey, versionRowKey } from '../store/tableKeys';
 import { classifyChange, contentFingerprint } from './changeDetection';
 import { atDownloadCap, type MailboxSync } from './mailboxContext';
@@ -73,6 +74,7 @@ function recordNewVersion(
     const now = sync.now().toISOString();
     const previous = existing?.sha256 ? existing : undefined;
     if (previous) sync.writer.upsertVersion({ ...versionOf(previous), validTo: now });
+    const placedSince = existing ? keepPlacement(sync, folder, existing, now) : now;
     const entity: MessageEntity = {
         partitionKey: sync.mailbox.id,
         rowKey: toTableKey(message.id),
@@ -88,6 +90,7 @@ function recordNewVersion(
         firstSeenAt: existing?.firstSeenAt || now,
         lastSeenAt: now,
         deletedAt: '',
+        placedSince,
     };
     sync.writer.upsertMessage(entity);
     sync.writer.upsertVersion(versionOf(entity));
@@ -110,11 +113,13 @@ async function recordMetadataChange(
 ): Promise<MessageOutcome> {
     const update = (current: MessageEntity) => {
         if (current.deletedAt && sync.deletedThisRun.delete(message.id)) sync.counters.messagesDeleted--;
+        const now = sync.now().toISOString();
         sync.writer.upsertMessage({
             ...current,
             ...metadataOf(sync, folder, message),
-            lastSeenAt: sync.now().toISOString(),
+            lastSeenAt: now,
             deletedAt: '',
+            placedSince: keepPlacement(sync, folder, current, now),
         });
     };
     if (existing.folderId === folder.id && !existing.deletedAt) {
@@ -128,6 +133,28 @@ async function recordMetadataChange(
     }
     sync.counters.messagesUpdated++;
     return 'updated';
+}
+
+/**
+ * When the message arrived where `folder` now sees it. If it was elsewhere, or deleted, the placement it
+ * had is kept as history (queued before the message row, like a version) so a point in time before the
+ * move still finds it in the folder it was in then.
+ */
+function keepPlacement(sync: MailboxSync, folder: MailFolderInfo, current: MessageEntity, now: string): string {
+    const since = current.placedSince || current.firstSeenAt;
+    if (current.folderId === folder.id && !current.deletedAt) return since || now;
+    if (since) {
+        sync.writer.upsertPlacement({
+            partitionKey: current.partitionKey,
+            rowKey: placementRowKey(current.messageId, since),
+            messageId: current.messageId,
+            folderId: current.folderId,
+            folderPath: current.folderPath,
+            validFrom: since,
+            validTo: current.deletedAt || now,
+        });
+    }
+    return now;
 }
 
 function isStorageFailure(error: unknown): boolean {
@@ -165,6 +192,7 @@ function versionOf(entity: MessageEntity): VersionEntity {
         jsonBlob: entity.jsonBlob,
         validFrom: entity.contentSince,
         validTo: '',
+        subject: entity.subject,
     };
 }
 

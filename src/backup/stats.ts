@@ -2,7 +2,7 @@
  * The `stats` report: what the run history says about the last days, and what the index holds of
  * each mailbox. Plain data; the CLI renders it as text or JSON.
  */
-import type { RunEntity, RunStatus, RunType } from '../store/entities';
+import type { BackupType, RunEntity, RunStatus, RunType } from '../store/entities';
 import type { RunHistory } from '../store/runHistory';
 import type { BackupStorage } from '../store/storage';
 
@@ -11,7 +11,8 @@ export interface StatsReport {
     days: number;
     /** Runs that started at or after this instant are counted. */
     since: string;
-    runs: { total: number; byStatus: Record<RunStatus, number>; byType: Record<RunType, number> };
+    /** Backup runs; verify runs are only among recentRuns. */
+    runs: { total: number; byStatus: Record<RunStatus, number>; byType: Record<BackupType, number> };
     messages: MessageTally;
     bytes: { downloaded: number; stored: number };
     /** Every mailbox the index holds messages of, by user principal name (then id). */
@@ -68,7 +69,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export async function computeStats(storage: BackupStorage, options: { days: number; now: Date }): Promise<StatsReport> {
     const since = new Date(options.now.getTime() - options.days * DAY_MS).toISOString();
     const newestFirst = await listRunsNewestFirst(storage.runs);
-    const inPeriod = newestFirst.filter((run) => run.startedAt >= since);
+    const inPeriod = newestFirst.filter((run) => run.startedAt >= since && run.type !== 'verify');
     const mailboxes = await tallyMailboxes(storage);
     const names = await userPrincipalNames(
         storage.runs,
@@ -137,10 +138,10 @@ async function tallyMailboxes(storage: BackupStorage): Promise<Map<string, Omit<
 
 function tallyRuns(runs: RunEntity[]): StatsReport['runs'] {
     const byStatus: Record<RunStatus, number> = { running: 0, succeeded: 0, partial: 0, failed: 0 };
-    const byType: Record<RunType, number> = { full: 0, incremental: 0 };
+    const byType: Record<BackupType, number> = { full: 0, incremental: 0 };
     for (const run of runs) {
         byStatus[run.status]++;
-        byType[run.type]++;
+        if (run.type !== 'verify') byType[run.type]++;
     }
     return { total: runs.length, byStatus, byType };
 }

@@ -31,6 +31,9 @@ export interface MessageEntity {
     firstSeenAt: string;
     lastSeenAt: string;
     deletedAt: string; // '' while the message is in the mailbox
+    // When the message arrived in folderId (first seen, moved, or seen again after a deletion). Rows
+    // written before placement history was kept lack it: firstSeenAt stands in.
+    placedSince?: string;
 }
 
 /** `versions` table: every content version of a message, so an older one stays restorable. */
@@ -46,6 +49,23 @@ export interface VersionEntity {
     jsonBlob: string;
     validFrom: string; // when this content was first backed up
     validTo: string; // '' for the current version
+    subject?: string; // a draft's subject changes with its content; absent in rows written before it was kept
+}
+
+/**
+ * `placements` table: a folder a message has left, and when it was there. The current placement is on
+ * the `messages` row (folderId, folderPath, placedSince), so a message that never moved has no rows here.
+ * A placement ends when the message moves or is deleted; the time between a deletion and the message
+ * being seen again is covered by no placement.
+ */
+export interface PlacementEntity {
+    partitionKey: string; // mailbox id
+    rowKey: string; // `${toTableKey(messageId)}~${validFrom}`
+    messageId: string;
+    folderId: string;
+    folderPath: string; // as the folder was named when the message left it
+    validFrom: string; // when the message arrived in the folder
+    validTo: string; // when it left (moved) or was deleted
 }
 
 /** `attachments` table: one row per file attachment of a backed-up message version. */
@@ -80,7 +100,9 @@ export interface FolderEntity {
     removedAt: string; // '' while the folder exists
 }
 
-export type RunType = 'full' | 'incremental';
+export type BackupType = 'full' | 'incremental';
+/** A 'verify' run re-read stored content (src/recovery/verify.ts); it backs nothing up. */
+export type RunType = BackupType | 'verify';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 
 /** Counters shared by a run and each of its mailboxes. */
@@ -107,10 +129,12 @@ export interface RunEntity extends RunCounters {
     startedAt: string;
     endedAt: string;
     status: RunStatus;
+    reason?: string; // why a run failed before reaching any mailbox (e.g. Graph refused the credentials)
     mailboxesTotal: number;
     mailboxesDone: number;
     mailboxesSkipped: number;
     mailboxesFailed: number;
+    problemsFound?: number; // verify runs: problems found (see src/recovery/verify.ts)
 }
 
 /** `mailboxruns` table: one row per mailbox per run. PartitionKey = runId, RowKey = mailbox id. */
@@ -119,8 +143,10 @@ export interface MailboxRunEntity extends RunCounters {
     rowKey: string; // mailbox id
     mailboxId: string;
     userPrincipalName: string;
-    status: 'running' | 'succeeded' | 'partial' | 'failed' | 'skipped';
+    status: 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'skipped';
     reason: string; // why skipped or failed; '' otherwise
+    batch?: number; // Functions runs: the batch (sub-orchestration) the mailbox was assigned to
+    slices?: number; // Functions runs: activities (time-budgeted slices) the mailbox took
     startedAt: string;
     endedAt: string;
     failedItems: string; // JSON array of {id, subject, error}, capped

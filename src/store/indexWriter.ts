@@ -10,13 +10,14 @@
  */
 import type { TableClient } from '@azure/data-tables';
 
-import type { AttachmentEntity, MessageEntity, VersionEntity } from './entities';
+import type { AttachmentEntity, MessageEntity, PlacementEntity, VersionEntity } from './entities';
 import { assertPartition, submitInTransactions, TRANSACTION_LIMIT, toTableEntity, type TableRow } from './tableRows';
 
 export interface IndexTables {
     messages: TableClient;
     versions: TableClient;
     attachments: TableClient;
+    placements: TableClient;
 }
 
 class RowQueue {
@@ -34,6 +35,7 @@ export class IndexWriter {
     private readonly messages: RowQueue;
     private readonly versions: RowQueue;
     private readonly attachments: RowQueue;
+    private readonly placements: RowQueue;
     // Flushes run one after another, so a flush resolves only after every earlier one has settled.
     private lastFlush: Promise<void> = Promise.resolve();
 
@@ -44,6 +46,7 @@ export class IndexWriter {
         this.messages = new RowQueue(tables.messages);
         this.versions = new RowQueue(tables.versions);
         this.attachments = new RowQueue(tables.attachments);
+        this.placements = new RowQueue(tables.placements);
     }
 
     upsertMessage(entity: MessageEntity): void {
@@ -58,15 +61,17 @@ export class IndexWriter {
         this.enqueue(this.attachments, entity);
     }
 
+    upsertPlacement(entity: PlacementEntity): void {
+        this.enqueue(this.placements, entity);
+    }
+
     /** Rows queued and not yet sent. */
     get pending(): number {
-        return this.messages.rows.size + this.versions.rows.size + this.attachments.rows.size;
+        return this.children.reduce((sum, queue) => sum + queue.rows.size, this.messages.rows.size);
     }
 
     flushIfFull(): Promise<void> {
-        const full = [this.messages, this.versions, this.attachments].some(
-            (queue) => queue.rows.size >= TRANSACTION_LIMIT,
-        );
+        const full = [this.messages, ...this.children].some((queue) => queue.rows.size >= TRANSACTION_LIMIT);
         return full ? this.flush() : Promise.resolve();
     }
 
@@ -80,13 +85,18 @@ export class IndexWriter {
         return flushed;
     }
 
+    private get children(): RowQueue[] {
+        return [this.versions, this.attachments, this.placements];
+    }
+
     /**
-     * Versions and attachments go first and the message row last: the message row is what tells the next
-     * run the message is backed up, so after a crash between the two the message is simply stored again
-     * (its blob deduplicates, its version and attachment rows are overwritten with the same values).
+     * Versions, attachments and placements go first and the message row last: the message row is what
+     * tells the next run the message is backed up (or moved), so after a crash between the two the
+     * message is simply stored (or moved) again: its blob deduplicates, and its version, attachment and
+     * placement rows are overwritten with the same values.
      */
     private async submitQueued(): Promise<void> {
-        const children = await Promise.allSettled([this.submit(this.versions), this.submit(this.attachments)]);
+        const children = await Promise.allSettled(this.children.map((queue) => this.submit(queue)));
         const failed = children.find((result) => result.status === 'rejected');
         // Message rows must not get ahead of their versions: they stay queued for the next flush.
         if (failed) throw failed.reason;

@@ -6,13 +6,14 @@
  *   messages     RowKey toTableKey(message id)                      MessageEntity
  *   versions     RowKey versionRowKey(message id, version)          VersionEntity
  *   attachments  RowKey attachmentRowKey(message id, attachment id) AttachmentEntity
+ *   placements   RowKey placementRowKey(message id, validFrom)      PlacementEntity
  * Invariant: an index row is written only after the blobs it names are stored, and stored blobs are
  * never partial (contentStore.ts), so an index row never points at a missing or half-written blob.
  */
 import { odata } from '@azure/data-tables';
 
 import { mapConcurrently } from './concurrency';
-import type { AttachmentEntity, MessageEntity, VersionEntity } from './entities';
+import type { AttachmentEntity, MessageEntity, PlacementEntity, VersionEntity } from './entities';
 import { IndexWriter, type IndexTables } from './indexWriter';
 import { chunk, deleteRows, getRow, listPartition, listRows } from './tableRows';
 import { messageRowKeyRange, toTableKey } from './tableKeys';
@@ -25,6 +26,14 @@ export { IndexWriter, type IndexTables } from './indexWriter';
  */
 const IDS_PER_QUERY = 14;
 const PARALLEL_QUERIES = 4;
+
+/**
+ * `placements` row key: the message's key and when it arrived in the folder (ISO 8601, which sorts by
+ * time). A placement closed again after a crash has the same start, so it overwrites its own row.
+ */
+export function placementRowKey(messageId: string, validFrom: string): string {
+    return `${toTableKey(messageId)}~${validFrom}`;
+}
 
 type MessageField = keyof MessageEntity;
 
@@ -87,6 +96,11 @@ export class MessageIndex {
         return listRows<AttachmentEntity>(this.tables.attachments, messageFilter(mailboxId, messageId));
     }
 
+    /** The folders the mailbox's messages (or one message) have left, oldest first per message. */
+    listPlacements(mailboxId: string, messageId?: string): AsyncIterable<PlacementEntity> {
+        return listRows<PlacementEntity>(this.tables.placements, messageFilter(mailboxId, messageId));
+    }
+
     /** Deletes version rows by row key; rows already gone are fine. */
     deleteVersions(mailboxId: string, rowKeys: string[]): Promise<void> {
         return deleteRows(this.tables.versions, mailboxId, rowKeys);
@@ -98,11 +112,23 @@ export class MessageIndex {
     }
 
     /**
-     * Deletes messages' index rows; rows already gone are fine. Delete their versions and attachments
-     * first: the message row is how a later cleanup finds them, so an interrupted purge is simply repeated.
+     * Deletes messages' index rows and their placement history; rows already gone are fine. Delete their
+     * versions and attachments first: the message row is how a later cleanup finds them, so an
+     * interrupted purge is simply repeated.
      */
-    deleteMessages(mailboxId: string, messageIds: string[]): Promise<void> {
-        return deleteRows(this.tables.messages, mailboxId, messageIds.map(toTableKey));
+    async deleteMessages(mailboxId: string, messageIds: string[]): Promise<void> {
+        if (messageIds.length === 0) return;
+        const purged = new Set(messageIds);
+        const placementKeys: string[] = [];
+        const rows = listRows<PlacementEntity>(this.tables.placements, messageFilter(mailboxId, undefined), [
+            'rowKey',
+            'messageId',
+        ]);
+        for await (const row of rows) {
+            if (purged.has(row.messageId)) placementKeys.push(row.rowKey);
+        }
+        await deleteRows(this.tables.placements, mailboxId, placementKeys);
+        await deleteRows(this.tables.messages, mailboxId, messageIds.map(toTableKey));
     }
 }
 

@@ -1,7 +1,7 @@
 /**
- * Opens the backup's storage: six tables and one blob container in one storage account, created when
- * missing. Table names are the prefix followed by messages, versions, attachments, folders, runs and
- * mailboxruns (`mailbackupmessages`, ...).
+ * Opens the backup's storage: seven tables and one blob container in one storage account, created when
+ * missing. Table names are the prefix followed by messages, versions, attachments, placements, folders,
+ * runs and mailboxruns (`mailbackupmessages`, ...).
  *
  * Two ways in: a connection string with an account key (or SAS) and explicit or default endpoints, or,
  * for a managed identity, the blob and table service URLs with a TokenCredential.
@@ -38,7 +38,7 @@ export interface BackupStorage {
     locks: MailboxLocks;
 }
 
-const TABLES = ['messages', 'versions', 'attachments', 'folders', 'runs', 'mailboxruns'] as const;
+const TABLES = ['messages', 'versions', 'attachments', 'placements', 'folders', 'runs', 'mailboxruns'] as const;
 type TableName = (typeof TABLES)[number];
 
 // Transient failures (network errors, timeouts, 500, 503 throttling) are retried by the SDKs with
@@ -82,6 +82,7 @@ export async function openStorage(settings: StorageSettings): Promise<BackupStor
             messages: tables.messages,
             versions: tables.versions,
             attachments: tables.attachments,
+            placements: tables.placements,
         }),
         content: new ContentStore(container),
         folders: new FolderStateStore(tables.folders),
