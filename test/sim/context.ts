@@ -14,6 +14,7 @@ export interface RouteParams {
     message?: string;
     attachment?: string;
     setting?: string;
+    session?: string;
 }
 
 /** Everything a Graph handler needs about one request. */
@@ -26,6 +27,9 @@ export interface GraphContext {
     params: RouteParams;
     /** The user the path names, if it exists. */
     user: SimUser | undefined;
+    /** The request body of a write (POST, PUT), at most MAX_REQUEST_BYTES. */
+    body?: Buffer;
+    headers?: Record<string, string | string[] | undefined>;
 }
 
 export function requireUser(ctx: GraphContext): SimUser {

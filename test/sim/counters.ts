@@ -10,6 +10,8 @@ export const REQUEST_KINDS = [
     'message',
     'attachments',
     'attachmentValue',
+    'write',
+    'upload',
     'other',
 ] as const;
 

@@ -2,7 +2,7 @@ import { DeltaSync } from './delta';
 import { SimFolder, type FolderOptions } from './folder';
 import { folderId, immutableMessageId, MESSAGE_KEY_BYTES, parseMessageId } from './ids';
 import type { MailAddress } from './mime';
-import { SimMessage, type FlagStatus, type MessageInput } from './message';
+import { SimMessage, type AttachmentInput, type FlagStatus, type MessageInput, type SimAttachment } from './message';
 import type { Rng } from './rng';
 
 /** The well-known folders every mailbox starts with, as top-level children of msgfolderroot. */
@@ -166,6 +166,13 @@ export class Mailbox {
         const message = this.message(id);
         message.categories = [...categories];
         this.update(message);
+    }
+
+    addAttachment(id: string, input: AttachmentInput): SimAttachment {
+        const message = this.message(id);
+        const attachment = message.attach(input);
+        this.update(message);
+        return attachment;
     }
 
     editDraft(id: string, newBody: string): void {

@@ -10,6 +10,9 @@ export interface AttachmentInput {
     contentType?: string;
     size: number;
     isInline?: boolean;
+    contentId?: string;
+    /** Exact bytes, for an attachment a client uploaded; generated from the seed when absent. */
+    content?: Buffer;
 }
 
 export interface MessageInput {
@@ -28,6 +31,8 @@ export interface MessageInput {
     /** Exact raw bytes served as $value, for hostile content; the other fields still drive the JSON. */
     mime?: Buffer;
     receivedAt?: Date;
+    /** Defaults to receivedAt; a restored message carries the original submit time. */
+    sentAt?: Date;
 }
 
 /** Sender of received mail when the test does not name one. */
@@ -48,6 +53,7 @@ export class SimAttachment {
         readonly contentId: string | null,
         readonly seed: string,
         readonly lastModifiedAt: Date,
+        readonly content?: Buffer,
     ) {}
 
     chunks(): Generator<Buffer> {
@@ -77,7 +83,7 @@ export class SimMessage {
     readonly createdAt: Date;
     lastModifiedAt: Date;
     changeKey: string;
-    readonly attachments: readonly SimAttachment[];
+    attachments: readonly SimAttachment[];
     deleted = false;
     private readonly raw: Buffer | undefined;
     private readonly padTo: number | undefined;
@@ -104,7 +110,7 @@ export class SimMessage {
         this.flagStatus = input.flag ?? 'notFlagged';
         this.categories = input.categories?.length ? [...input.categories] : NONE;
         this.receivedAt = input.receivedAt ?? new Date();
-        this.sentAt = this.receivedAt;
+        this.sentAt = input.sentAt ?? this.receivedAt;
         this.createdAt = this.receivedAt;
         this.lastModifiedAt = this.receivedAt;
         this.changeKey = changeKey;
@@ -182,17 +188,27 @@ export class SimMessage {
         this.cachedSha256 = undefined;
     }
 
+    /** An attachment added to an existing message (POST .../attachments, an upload session): the MIME changes. */
+    attach(input: AttachmentInput): SimAttachment {
+        const attachment = this.attachment(input, this.attachments.length);
+        this.attachments = [...this.attachments, attachment];
+        this.cachedContent = undefined;
+        this.cachedSha256 = undefined;
+        return attachment;
+    }
+
     private attachment(input: AttachmentInput, index: number): SimAttachment {
         const isInline = input.isInline ?? false;
         return new SimAttachment(
             attachmentIdFor(this.id, index),
             input.name,
             input.contentType ?? 'application/octet-stream',
-            input.size,
+            input.content?.length ?? input.size,
             isInline,
-            isInline ? `image${index}@${this.key.toString('hex').slice(0, 8)}` : null,
+            input.contentId ?? (isInline ? `image${index}@${this.key.toString('hex').slice(0, 8)}` : null),
             `${this.id}/attachment/${index}`,
             this.createdAt,
+            input.content,
         );
     }
 

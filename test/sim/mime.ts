@@ -17,6 +17,8 @@ export interface MimeAttachment {
     isInline: boolean;
     contentId: string | null;
     seed: string;
+    /** Exact bytes (an uploaded attachment) instead of the seed's keystream. */
+    content?: Buffer;
 }
 
 export interface MimeSpec {
@@ -50,7 +52,12 @@ export function rawMime(bytes: Buffer): MimeSource {
 }
 
 export function attachmentBytes(attachment: MimeAttachment): Generator<Buffer> {
-    return keystream(attachment.seed, attachment.size);
+    return attachment.content ? rawChunks(attachment.content) : keystream(attachment.seed, attachment.size);
+}
+
+/** Chunks of a multiple of 57 bytes (whole base64 lines), as base64Lines needs. */
+function* rawChunks(bytes: Buffer): Generator<Buffer> {
+    for (let i = 0; i < bytes.length; i += 57 * 840) yield bytes.subarray(i, i + 57 * 840);
 }
 
 export function generatedMime(spec: MimeSpec): MimeSource {

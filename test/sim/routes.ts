@@ -6,6 +6,7 @@ import { getFolder, listFolders } from './foldersApi';
 import { GraphError, notSimulated } from './graphError';
 import { getAttachment, getAttachmentValue, getMessage, getMessageValue, listAttachments } from './messagesApi';
 import { pathSegments } from './odata';
+import { WRITE_ROUTES } from './restoreApi';
 import type { Reply } from './reply';
 
 export type GraphHandler = (ctx: GraphContext, onValueServed: (immutableId: string) => void) => Reply;
@@ -93,6 +94,8 @@ export function matchRoute(method: string, pathname: string): Route {
         }
     }
     const [version, ...rest] = segments;
+    const write = matchWriteRoute(method, segments);
+    if (write) return write;
     if (version === 'v1.0' && method === 'GET') {
         for (const route of ROUTES) {
             const params = match(route.pattern, rest);
@@ -112,6 +115,15 @@ function rejection(method: string, version: string | undefined, rest: string[]):
         const segment = version === 'v1.0' ? (rest.at(-1) ?? '') : (version ?? '');
         throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
     };
+}
+
+/** The writes a restore makes (restoreApi.ts); the pattern includes the version segment. */
+function matchWriteRoute(method: string, segments: string[]): Route | undefined {
+    for (const route of WRITE_ROUTES) {
+        const params = route.method === method ? match(route.pattern, segments) : undefined;
+        if (params) return { area: 'graph', kind: route.kind, mailbox: true, params, handle: route.handle };
+    }
+    return undefined;
 }
 
 function match(pattern: string[], segments: string[]): RouteParams | undefined {

@@ -28,6 +28,9 @@ export interface SimulatorOptions {
     /** Request budget per mailbox and window before 429 TooManyRequests; default 10,000 per 600,000 ms. */
     requestsPerWindow?: number;
     windowMs?: number;
+    /** Upload budget per mailbox and window before 429; default 150 MiB per 300,000 ms (graph-facts §9). */
+    uploadBytesPerWindow?: number;
+    uploadWindowMs?: number;
     /** Lifetime of issued access tokens; default 3599. */
     tokenLifetimeSec?: number;
 }
@@ -74,6 +77,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             mailboxConcurrency: options.mailboxConcurrency ?? 4,
             requestsPerWindow: options.requestsPerWindow ?? 10_000,
             windowMs: options.windowMs ?? 600_000,
+            uploadBytesPerWindow: options.uploadBytesPerWindow ?? 150 * 1024 * 1024,
+            uploadWindowMs: options.uploadWindowMs ?? 300_000,
         },
         latencyMs: options.latencyMs ?? 0,
         bandwidthBytesPerSec: options.bandwidthBytesPerSec,

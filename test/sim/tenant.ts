@@ -13,6 +13,8 @@ export interface TenantOptions {
 export class Tenant {
     readonly domain: string;
     readonly rng: Rng;
+    /** The application permission granted for mail: with Mail.Read only, every write answers 403 (graph-facts §12). */
+    mailPermission: 'Mail.Read' | 'Mail.ReadWrite' = 'Mail.ReadWrite';
     private readonly byKey = new Map<string, SimUser>();
     private readonly ordered: SimUser[] = [];
 

@@ -5,6 +5,9 @@ export interface ThrottleLimits {
     mailboxConcurrency: number;
     requestsPerWindow: number;
     windowMs: number;
+    /** Bytes of request bodies (POST, PUT) per mailbox and upload window: 150 MB per 5 minutes (graph-facts §9). */
+    uploadBytesPerWindow: number;
+    uploadWindowMs: number;
 }
 
 /**
@@ -14,6 +17,7 @@ export interface ThrottleLimits {
 export class MailboxThrottle {
     private readonly active = new Map<string, number>();
     private readonly windows = new Map<string, { start: number; used: number }>();
+    private readonly uploads = new Map<string, { at: number; bytes: number }[]>();
 
     constructor(
         private readonly limits: ThrottleLimits,
@@ -56,5 +60,31 @@ export class MailboxThrottle {
             released = true;
             this.active.set(key, (this.active.get(key) ?? 1) - 1);
         };
+    }
+
+    /**
+     * Counts a write's body against the mailbox's upload budget (a sliding window), or throws the 429 Graph sends
+     * once the budget is spent, with Retry-After saying when enough of it is free again.
+     */
+    chargeUpload(mailbox: string, bytes: number): void {
+        const key = mailbox.toLowerCase();
+        const now = Date.now();
+        const recent = (this.uploads.get(key) ?? []).filter((u) => now - u.at < this.limits.uploadWindowMs);
+        const used = recent.reduce((sum, u) => sum + u.bytes, 0);
+        if (used + bytes > this.limits.uploadBytesPerWindow && recent.length > 0) {
+            let freed = used;
+            const until = recent.find((u) => (freed -= u.bytes) + bytes <= this.limits.uploadBytesPerWindow);
+            const seconds = Math.max(0.001, ((until ?? recent[0])!.at + this.limits.uploadWindowMs - now) / 1000);
+            this.uploads.set(key, recent);
+            throw new GraphError(
+                429,
+                'TooManyRequests',
+                'Please retry again later.',
+                { 'Retry-After': seconds.toFixed(3) },
+                { code: '429', message: 'Please retry after', status: '429' },
+            );
+        }
+        recent.push({ at: now, bytes });
+        this.uploads.set(key, recent);
     }
 }
