@@ -1,7 +1,7 @@
 /**
- * Opens the backup's storage: seven tables and one blob container in one storage account, created when
+ * Opens the backup's storage: eight tables and one blob container in one storage account, created when
  * missing. Table names are the prefix followed by messages, versions, attachments, placements, folders,
- * runs and mailboxruns (`mailbackupmessages`, ...).
+ * runs, mailboxruns and restores (`mailbackupmessages`, ...).
  *
  * Two ways in: a connection string with an account key (or SAS) and explicit or default endpoints, or,
  * for a managed identity, the blob and table service URLs with a TokenCredential.
@@ -15,6 +15,7 @@ import { ContentStore } from './contentStore';
 import { FolderStateStore } from './folderState';
 import { MailboxLocks } from './mailboxLocks';
 import { MessageIndex } from './messageIndex';
+import { RestoreHistory } from './restoreHistory';
 import { RunHistory } from './runHistory';
 import { asStorageError } from './storageErrors';
 
@@ -36,9 +37,19 @@ export interface BackupStorage {
     folders: FolderStateStore;
     runs: RunHistory;
     locks: MailboxLocks;
+    restores: RestoreHistory;
 }
 
-const TABLES = ['messages', 'versions', 'attachments', 'placements', 'folders', 'runs', 'mailboxruns'] as const;
+const TABLES = [
+    'messages',
+    'versions',
+    'attachments',
+    'placements',
+    'folders',
+    'runs',
+    'mailboxruns',
+    'restores',
+] as const;
 type TableName = (typeof TABLES)[number];
 
 // Transient failures (network errors, timeouts, 500, 503 throttling) are retried by the SDKs with
@@ -88,6 +99,7 @@ export async function openStorage(settings: StorageSettings): Promise<BackupStor
         folders: new FolderStateStore(tables.folders),
         runs: new RunHistory({ runs: tables.runs, mailboxRuns: tables.mailboxruns }),
         locks: new MailboxLocks(container),
+        restores: new RestoreHistory(tables.restores),
     };
 }
 
