@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 
 import { emptyCounters, type MailboxRunEntity, type RunEntity, type RunType } from './entities';
-import { deleteRow, deleteRows, getRow, listPartition, listRows, toTableEntity } from './tableRows';
+import { deleteRow, deleteRows, getRow, listPartition, listRows, toTableEntity, upsertRows } from './tableRows';
 
 const RUN_PARTITION = 'run';
 
@@ -23,9 +23,9 @@ export class RunHistory {
     constructor(private readonly tables: RunHistoryTables) {}
 
     /** Records a new run as 'running' with zero counters. */
-    async startRun(run: { type: RunType; trigger: string; now?: Date }): Promise<RunEntity> {
+    async startRun(run: { type: RunType; trigger: string; now?: Date; runId?: string }): Promise<RunEntity> {
         const startedAt = run.now ?? new Date();
-        const runId = `${compactTimestamp(startedAt)}-${randomBytes(2).toString('hex')}`;
+        const runId = run.runId ?? newRunId(startedAt);
         const entity: RunEntity = {
             partitionKey: RUN_PARTITION,
             rowKey: runId,
@@ -65,6 +65,15 @@ export class RunHistory {
         await this.tables.mailboxRuns.upsertEntity(toTableEntity(entity), 'Replace');
     }
 
+    /** Writes many mailbox rows of one run in batched transactions. */
+    async recordMailboxes(runId: string, rows: readonly MailboxRunEntity[]): Promise<void> {
+        await upsertRows(this.tables.mailboxRuns, runId, rows);
+    }
+
+    getMailboxRun(runId: string, mailboxId: string): Promise<MailboxRunEntity | undefined> {
+        return getRow<MailboxRunEntity>(this.tables.mailboxRuns, runId, mailboxId);
+    }
+
     listMailboxRuns(runId: string): AsyncIterable<MailboxRunEntity> {
         return listPartition<MailboxRunEntity>(this.tables.mailboxRuns, runId);
     }
@@ -78,6 +87,11 @@ export class RunHistory {
         await deleteRows(this.tables.mailboxRuns, runId, rowKeys);
         await deleteRow(this.tables.runs, RUN_PARTITION, runId);
     }
+}
+
+/** A run id for a run starting at `startedAt`: its UTC start (sortable) and a random suffix. */
+export function newRunId(startedAt: Date): string {
+    return `${compactTimestamp(startedAt)}-${randomBytes(2).toString('hex')}`;
 }
 
 /** `2026-11-26T02:15:00.123Z` → `20261126T021500Z`. */

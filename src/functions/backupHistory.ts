@@ -1,0 +1,51 @@
+/**
+ * GET /api/backups — recent runs from the run history (the same table the CLI writes), newest first;
+ * `?days=N` (default 30). GET /api/backups/{runId} — one run with its per-mailbox results.
+ */
+import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+
+import { getEngine } from './shared/engine';
+import { answering, problem } from './shared/problem';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export async function listBackups(request: HttpRequest): Promise<HttpResponseInit> {
+    const days = Number(request.query.get('days') ?? '30');
+    if (!Number.isInteger(days) || days < 1 || days > 3660) {
+        return problem(400, 'Invalid query', '"days" must be a whole number of days from 1 to 3660.');
+    }
+    return answering(async () => {
+        const { storage } = await getEngine();
+        const runs = [];
+        for await (const run of storage.runs.listRuns(new Date(Date.now() - days * DAY_MS)))
+            runs.push(withoutKeys(run));
+        return { jsonBody: { days, runs: runs.reverse() } };
+    });
+}
+
+export async function getBackup(request: HttpRequest): Promise<HttpResponseInit> {
+    const runId = request.params.runId ?? '';
+    if (!/^\d{8}T\d{6}Z-[0-9a-f]{4}$/.test(runId)) {
+        return problem(400, 'Invalid run id', `"${runId.slice(0, 40)}" is not a run id like 20261126T021500Z-3f9a.`);
+    }
+    return answering(async () => {
+        const { storage } = await getEngine();
+        const run = await storage.runs.getRun(runId);
+        if (!run)
+            return problem(404, 'No such run', `Run ${runId} is not in the run history (cleanup may have removed it).`);
+        const mailboxes = [];
+        for await (const row of storage.runs.listMailboxRuns(runId)) {
+            const { failedItems, ...rest } = withoutKeys(row);
+            mailboxes.push({ ...rest, failedItems: JSON.parse(failedItems || '[]') as unknown });
+        }
+        return { jsonBody: { ...withoutKeys(run), mailboxes } };
+    });
+}
+
+function withoutKeys<T extends { partitionKey: string; rowKey: string }>(row: T): Omit<T, 'partitionKey' | 'rowKey'> {
+    const { partitionKey: _p, rowKey: _r, ...rest } = row;
+    return rest;
+}
+
+app.http('listBackups', { route: 'backups', methods: ['GET'], authLevel: 'function', handler: listBackups });
+app.http('getBackup', { route: 'backups/{runId}', methods: ['GET'], authLevel: 'function', handler: getBackup });

@@ -1,0 +1,21 @@
+/** Names the functions are registered under; the orchestrations call activities by these. */
+export const ORCHESTRATIONS = {
+    backupRun: 'backupRunOrchestrator',
+    backupBatch: 'backupBatchOrchestrator',
+} as const;
+
+export const ACTIVITIES = {
+    beginRun: 'beginBackupRun',
+    loadBatch: 'loadBackupBatch',
+    backUpSlice: 'backUpMailboxSlice',
+    recordFailure: 'recordMailboxFailure',
+    completeRun: 'completeBackupRun',
+} as const;
+
+/**
+ * Backup runs share one instance id: the Durable extension refuses to start an instance whose id is
+ * running (host.json `overridableExistingInstanceStates: NonRunningStates`), which makes "one backup run at
+ * a time" atomic where a status check followed by a start would race. Each run has its own run id in the
+ * run history; this id only names "the backup run in progress".
+ */
+export const BACKUP_INSTANCE_ID = 'mailbox-backup';
