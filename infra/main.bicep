@@ -1,0 +1,288 @@
+// The mailbox backup on Azure: a Flex Consumption Function App signing in to Microsoft Graph and to
+// Storage as its user-assigned managed identity, so no secret or account key exists anywhere unless the
+// app-registration alternative is chosen (graphAuth). `azd up` deploys this file; README "Deploy to Azure".
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; with the subscription and location it seeds every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Region of every resource. It must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Object id of the deployer, given the data roles needed to run the CLI against these accounts. Empty: none.')
+param principalId string = deployer().objectId
+
+@allowed(['User', 'ServicePrincipal'])
+@description('Kind of principal principalId is (ServicePrincipal when a pipeline deploys).')
+param principalType string = 'User'
+
+// ---- Graph ----
+
+@allowed(['managedIdentity', 'appRegistrationSecret'])
+@description('managedIdentity: the app signs in to Graph as its managed identity (no secret). appRegistrationSecret: as an app registration whose client secret lives in Key Vault.')
+param graphAuth string = 'managedIdentity'
+
+@description('Grant the Graph application permissions to the managed identity in this deployment (needs a deployer who may grant app roles, e.g. Privileged Role Administrator). False: an administrator grants them with the one-liner in the README.')
+param grantGraphPermissions bool = true
+
+@description('Restores write into mailboxes: sets RESTORE_ENABLED and adds Mail.ReadWrite to the grant. Off, the identity can only read.')
+param enableRestore bool = false
+
+@description('appRegistrationSecret only: Application (client) id of the app registration.')
+param exchangeClientId string = ''
+
+@description('appRegistrationSecret only: the tenant of the app registration and the mailboxes.')
+param exchangeTenantId string = tenant().tenantId
+
+// The managed identity gets its tokens from this cloud, so Graph must be the same cloud's (graph-facts §11).
+// US Government DoD tenants override graphEndpoint with https://dod-graph.microsoft.us.
+@description('Entra ID authority host for Graph tokens (the code keeps only its origin, so the trailing slash is harmless).')
+param authorityHost string = environment().authentication.loginEndpoint
+
+@description('Microsoft Graph root for this cloud.')
+param graphEndpoint string = environment().name == 'AzureUSGovernment'
+  ? 'https://graph.microsoft.us'
+  : environment().name == 'AzureChinaCloud' ? 'https://microsoftgraph.chinacloudapi.cn' : 'https://graph.microsoft.com'
+
+// ---- Schedules and engine (app settings the code reads; NCRONTAB, six fields, UTC) ----
+
+@description('Nightly incremental backup.')
+param incrementalSchedule string = '0 0 2 * * *'
+
+@description('Weekly full backup (re-reads every folder and reconciles the index).')
+param fullSchedule string = '0 0 3 * * 0'
+
+@description('Weekly verification of a sample of stored content.')
+param verifySchedule string = '0 0 4 * * 6'
+
+@minValue(1)
+@maxValue(200)
+param parallelMailboxes int = 8
+
+// An activity must hand back its continuation before host.json's functionTimeout (30 minutes) ends it.
+@minValue(1)
+@maxValue(25)
+param sliceMinutes int = 20
+
+@allowed(['both', 'eml', 'json'])
+param backupFormat string = 'both'
+
+@description('Fraction of content blobs the verification re-reads and re-hashes, 0 to 1.')
+param verifySample string = '0.05'
+
+@description('Durable Functions task hub: letters and digits; unique per app when apps share a storage account.')
+param taskHubName string = 'mailbackup'
+
+@description('Most instances Flex Consumption may scale out to. Graph throttles per tenant, so more rarely helps.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 20
+
+// ---- Storage ----
+
+@description('Put the Functions host and the Durable task hub in an account of their own, away from the backup (keeps versioning and lifecycle off the host\'s busy blobs, and Blob Data Owner off the backup).')
+param separateHostStorage bool = true
+
+@allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_GZRS', 'Standard_RAGRS', 'Standard_RAGZRS'])
+@description('Redundancy of the backup account. GRS/GZRS keep a copy in the paired region.')
+param backupStorageSku string = 'Standard_LRS'
+
+param backupContainerName string = 'mailbackup'
+
+param backupTablePrefix string = 'mailbackup'
+
+@minValue(1)
+@description('Content and attachments move to the Cool tier this many days after they were written.')
+param coolAfterDays int = 30
+
+@minValue(2)
+@description('... and to the Cold tier this many days after they were written (more than coolAfterDays).')
+param coldAfterDays int = 90
+
+@minValue(1)
+@maxValue(365)
+@description('Deleted blobs and containers stay restorable this many days.')
+param softDeleteDays int = 14
+
+@minValue(1)
+@description('Previous blob versions (an overwritten or deleted blob) are deleted this many days after they became previous.')
+param previousVersionDays int = 30
+
+@minValue(0)
+@maxValue(146000)
+@description('0: no immutability policy. Otherwise, days every blob version in the backup container stays undeletable (WORM). Read the README before setting it: once locked it cannot be undone.')
+param immutabilityDays int = 0
+
+// ---- Monitoring ----
+
+@description('Address that is e-mailed when a run ends failed or partial. Empty: the alert shows in the portal only.')
+param alertEmail string = ''
+
+var abbrs = loadJsonContent('./abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+var backupStorageName = '${abbrs.storageStorageAccounts}bak${resourceToken}'
+var hostStorageName = separateHostStorage ? '${abbrs.storageStorageAccounts}host${resourceToken}' : backupStorageName
+var useSecret = graphAuth == 'appRegistrationSecret'
+var graphAppRoles = enableRestore ? ['User.Read.All', 'Mail.Read', 'Mail.ReadWrite'] : ['User.Read.All', 'Mail.Read']
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}api-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module backupStorage 'app/backup-storage.bicep' = {
+  name: 'backupStorage'
+  scope: rg
+  params: {
+    name: backupStorageName
+    location: location
+    tags: tags
+    sku: backupStorageSku
+    containerName: backupContainerName
+    coolAfterDays: coolAfterDays
+    coldAfterDays: coldAfterDays
+    softDeleteDays: softDeleteDays
+    previousVersionDays: previousVersionDays
+    immutabilityDays: immutabilityDays
+    deploymentContainerName: separateHostStorage ? '' : deploymentContainerName
+  }
+}
+
+module hostStorage 'app/host-storage.bicep' = if (separateHostStorage) {
+  name: 'hostStorage'
+  scope: rg
+  params: {
+    name: hostStorageName
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
+    alertName: '${abbrs.insightsScheduledQueryRules}backup-run-${resourceToken}'
+    workbookName: '${abbrs.insightsWorkbooks}${resourceToken}'
+    alertEmail: alertEmail
+    location: location
+    tags: tags
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = if (useSecret) {
+  name: 'keyVault'
+  scope: rg
+  params: {
+    name: '${abbrs.keyVaultVaults}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    backupStorageName: backupStorage.outputs.name
+    hostStorageName: separateHostStorage ? hostStorage!.outputs.name : backupStorage.outputs.name
+    separateHostStorage: separateHostStorage
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: useSecret ? keyVault!.outputs.name : ''
+    identityPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
+module graphPermissions 'app/graph-permissions.bicep' = if (grantGraphPermissions && !useSecret) {
+  name: 'graphPermissions'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    appRoles: graphAppRoles
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: union(tags, { 'azd-service-name': 'api' })
+    identityId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    hostStorageName: hostStorageName
+    deploymentContainerName: deploymentContainerName
+    maximumInstanceCount: maximumInstanceCount
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    backupStorageName: backupStorage.outputs.name
+    keyVaultUri: useSecret ? keyVault!.outputs.uri : ''
+    appSettings: {
+      TASKHUB_NAME: taskHubName
+      BACKUP_INCREMENTAL_SCHEDULE: incrementalSchedule
+      BACKUP_FULL_SCHEDULE: fullSchedule
+      VERIFY_SCHEDULE: verifySchedule
+      BACKUP_PARALLEL_MAILBOXES: string(parallelMailboxes)
+      BACKUP_SLICE_MINUTES: string(sliceMinutes)
+      BACKUP_FORMAT: backupFormat
+      VERIFY_SAMPLE: verifySample
+      RESTORE_ENABLED: string(enableRestore)
+      AZURE_AUTHORITY_HOST: authorityHost
+      GRAPH_ENDPOINT: graphEndpoint
+      BACKUP_TABLE_PREFIX: backupTablePrefix
+      BACKUP_CONTAINER: backupContainerName
+    }
+    exchangeTenantId: useSecret ? exchangeTenantId : ''
+    exchangeClientId: useSecret ? exchangeClientId : ''
+  }
+  // The host starts as soon as the site exists: its identity must already hold its storage roles.
+  dependsOn: [rbac]
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output SERVICE_API_NAME string = api.outputs.name
+output AZURE_FUNCTION_NAME string = api.outputs.name
+output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output BACKUP_STORAGE_ACCOUNT string = backupStorage.outputs.name
+output BACKUP_STORAGE__blobServiceUri string = backupStorage.outputs.blobEndpoint
+output BACKUP_STORAGE__tableServiceUri string = backupStorage.outputs.tableEndpoint
+output KEY_VAULT_NAME string = useSecret ? keyVault!.outputs.name : ''
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
