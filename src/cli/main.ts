@@ -6,8 +6,10 @@ import { AuthenticationError, BackupError, ConfigError } from '../errors';
 import { backupCommand, type BackupCommandOptions } from './backupCommand';
 import { cleanupCommand } from './cleanupCommand';
 import { type CliEnvironment, openCliStorage, readEnvironment } from './environment';
+import { exportCommand, type ExportCommandOptions } from './exportCommand';
 import { exportIndexCommand } from './exportIndexCommand';
 import { statsCommand } from './statsCommand';
+import { sampleFraction, verifyCommand, type VerifyCommandOptions } from './verifyCommand';
 
 /** Exit codes: 0 all good, 1 the run failed or was partial, 2 bad input, configuration or credentials. */
 const EXIT_FAILED = 1;
@@ -97,6 +99,28 @@ function buildProgram(): Command {
         .requiredOption('--out <file>', 'output file')
         .action(async (options: { out: string }, command: Command) =>
             withEnvironment(command, (environment) => exportIndexCommand(environment, options)),
+        );
+
+    program
+        .command('export')
+        .description("write a mailbox's messages as .eml files (or mbox), as of now or a past backup")
+        .requiredOption('--mailbox <upn|id>', 'the mailbox')
+        .requiredOption('--out <dir>', 'a new or empty folder')
+        .option('--as-of <time>', 'as the last backup completed by then saw it (ISO 8601; UTC unless a zone is given)')
+        .option('--folder <path>', 'only this folder and its subfolders, e.g. "Inbox/Projects"')
+        .addOption(new Option('--format <format>', 'file format').choices(['eml', 'mbox']).default('eml'))
+        .option('--no-folders', 'every file in the export folder itself')
+        .action(async (options: ExportCommandOptions, command: Command) =>
+            withEnvironment(command, (environment) => exportCommand(environment, options)),
+        );
+
+    program
+        .command('verify')
+        .description('re-read stored content and check it against the index; exit 1 on any problem')
+        .option('--mailbox <upn|id>', 'only this mailbox')
+        .option('--sample <fraction>', 'share of content to re-hash (0 to 1)', sampleFraction, 1)
+        .action(async (options: VerifyCommandOptions, command: Command) =>
+            withEnvironment(command, (environment) => verifyCommand(environment, options)),
         );
     return program;
 }

@@ -1,0 +1,24 @@
+import { ConfigError } from '../errors';
+
+// A date, or a date and time with an optional zone; without one, the time is UTC.
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/** `--as-of`: an ISO 8601 date or date-time; a date means its start (00:00 UTC), a time without zone is UTC. */
+export function parseAsOf(value: string): Date {
+    const text = value.trim();
+    const match = ISO_8601.exec(text);
+    const zoned = match && (match[1] !== undefined || !text.includes(':') ? text : `${text}Z`);
+    const date = zoned ? new Date(zoned.replace(' ', 'T')) : undefined;
+    if (!date || Number.isNaN(date.getTime())) {
+        throw new ConfigError(
+            `--as-of: "${value}" is not an ISO 8601 date or time; use e.g. 2026-11-26 or 2026-11-26T02:15:00Z`,
+        );
+    }
+    return date;
+}
+
+export function mailboxNotFound(mailbox: string): ConfigError {
+    return new ConfigError(
+        `--mailbox: ${mailbox} has never been backed up here; check the name (stats lists the backed-up mailboxes)`,
+    );
+}
