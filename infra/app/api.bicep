@@ -103,18 +103,17 @@ var identitySettings = {
 
 // The app registration alternative: the secret itself stays in Key Vault; the setting holds a reference
 // without a version, so a new secret version is picked up (within a day, or at once on restart).
-var appRegistrationSettings = empty(keyVaultUri)
-  ? {}
-  : {
-      EXCHANGE_TENANT_ID: exchangeTenantId
-      EXCHANGE_CLIENT_ID: exchangeClientId
-      EXCHANGE_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/exchange-client-secret)'
-    }
+var appRegistrationSettings = {
+  EXCHANGE_TENANT_ID: exchangeTenantId
+  EXCHANGE_CLIENT_ID: exchangeClientId
+  EXCHANGE_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/exchange-client-secret)'
+}
 
+// azd provision replaces the whole set: change settings through its parameters, not in the portal.
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(appSettings, hostSettings, identitySettings, appRegistrationSettings)
+  properties: union(appSettings, hostSettings, identitySettings, empty(keyVaultUri) ? {} : appRegistrationSettings)
 }
 
 // azd deploys to Flex with an Entra token; publishing with a user name and password stays off.
