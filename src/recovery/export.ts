@@ -116,7 +116,8 @@ async function probeWritable(root: string): Promise<void> {
 
 class MessageWriter {
     private readonly mboxFiles = new Map<string, { file: string; written: Promise<void> }>();
-    private readonly directories = new Set<string>();
+    /** Each directory is created once; everyone writing into it waits for that. */
+    private readonly directories = new Map<string, Promise<void>>();
 
     constructor(
         private readonly storage: BackupStorage,
@@ -135,7 +136,7 @@ class MessageWriter {
         const date = message.receivedAt.slice(0, 10);
         const file = this.layout.fileIn(directory, `${date} ${message.subject || '(no subject)'}`.trim(), '.eml');
         try {
-            await this.copyContent(message, [], createWriteStream(file, { flags: 'wx' }));
+            await this.copyContent(message, [], () => createWriteStream(file, { flags: 'wx' }));
         } catch (error) {
             await rm(file, { force: true });
             throw error;
@@ -166,10 +167,13 @@ class MessageWriter {
                 (s) => s.size,
                 () => undefined,
             );
-            const sink = createWriteStream(file, { flags: before === undefined ? 'wx' : 'a' });
-            sink.write(fromLine(message.receivedAt));
+            const openSink = () => {
+                const sink = createWriteStream(file, { flags: before === undefined ? 'wx' : 'a' });
+                sink.write(fromLine(message.receivedAt));
+                return sink;
+            };
             try {
-                await this.copyContent(message, [new MboxrdQuote()], sink);
+                await this.copyContent(message, [new MboxrdQuote()], openSink);
             } catch (error) {
                 await (before === undefined ? rm(file, { force: true }) : truncate(file, before));
                 throw error;
@@ -182,18 +186,24 @@ class MessageWriter {
 
     private async directory(folderNames: readonly string[]): Promise<string> {
         const directory = this.layout.directoryFor(folderNames);
-        if (!this.directories.has(directory)) {
-            this.directories.add(directory);
-            await mkdir(directory, { recursive: true });
+        let created = this.directories.get(directory);
+        if (!created) {
             if (this.options.format === 'eml' && directory !== this.layout.root) this.summary.folders++;
+            created = mkdir(directory, { recursive: true }).then(() => undefined);
+            this.directories.set(directory, created);
         }
+        await created;
         return directory;
     }
 
-    /** Blob → checksum → (transforms) → file; rejects when the bytes are not the ones the index recorded. */
-    private async copyContent(message: MessageAsOf, transforms: Transform[], sink: NodeJS.WritableStream) {
+    /**
+     * Blob → checksum → (transforms) → file; rejects when the bytes are not the ones the index recorded.
+     * The file is opened only once the blob answered, inside the pipeline that handles its errors.
+     */
+    private async copyContent(message: MessageAsOf, transforms: Transform[], openSink: () => NodeJS.WritableStream) {
+        const source = await this.storage.content.openRead(message.emlBlob);
         const check = new ChecksumCheck(message.sha256, message.size);
-        await pipeline([await this.storage.content.openRead(message.emlBlob), check, ...transforms, sink]);
+        await pipeline([source, check, ...transforms, openSink()]);
     }
 }
 
