@@ -44,9 +44,7 @@ param exchangeTenantId string = tenant().tenantId
 param authorityHost string = environment().authentication.loginEndpoint
 
 @description('Microsoft Graph root for this cloud.')
-param graphEndpoint string = environment().name == 'AzureUSGovernment'
-  ? 'https://graph.microsoft.us'
-  : environment().name == 'AzureChinaCloud' ? 'https://microsoftgraph.chinacloudapi.cn' : 'https://graph.microsoft.com'
+param graphEndpoint string = environment().name == 'AzureUSGovernment' ? 'https://graph.microsoft.us' : (environment().name == 'AzureChinaCloud' ? 'https://microsoftgraph.chinacloudapi.cn' : 'https://graph.microsoft.com')
 
 // ---- Schedules and engine (app settings the code reads; NCRONTAB, six fields, UTC) ----
 
