@@ -120,12 +120,12 @@ export async function verifyBackup(
         mailboxIds,
     );
     /** Blob name → '' when good, else what is wrong with it: each blob is read once whatever refers to it. */
-    const verdicts = new Map<string, string>();
+    const verdicts = new Map<string, Promise<string>>();
     const referenced = new Set<string>();
-    const check = async (blob: string, expected: Expectation): Promise<string> => {
+    const check = (blob: string, expected: Expectation): Promise<string> => {
         let verdict = verdicts.get(blob);
         if (verdict === undefined) {
-            verdict = await checkBlob(storage, blob, expected, blobs, sample > 0 && random() < sample, report);
+            verdict = checkBlob(storage, blob, expected, blobs, sample > 0 && random() < sample, report);
             verdicts.set(blob, verdict);
         }
         return verdict;
@@ -136,13 +136,19 @@ export async function verifyBackup(
         const before = totalProblems(report);
         const rows = await mailboxRows(storage, mailboxId, report);
         for (const { blob } of rows) referenced.add(blob);
+        // A message's row and its current version's row name the same blob: one problem, not two.
+        const reported = new Set<string>();
         await mapConcurrently(rows, PARALLEL_HASHES, async (row) => {
+            const key = `${row.referrer.messageId}\n${row.blob || row.referrer.entry}`;
+            if (reported.has(key)) return;
             if (!row.blob) {
+                reported.add(key);
                 add({ kind: 'dangling', mailboxId, userPrincipalName, ...row.referrer, blob: '', detail: row.detail });
                 return;
             }
             const verdict = await check(row.blob, row.expected);
-            if (!verdict) return;
+            if (!verdict || reported.has(key)) return;
+            reported.add(key);
             const kind: ProblemKind = verdict.startsWith('missing') ? 'missing' : 'corrupt';
             add({ kind, mailboxId, userPrincipalName, ...row.referrer, blob: row.blob, detail: verdict });
         });
