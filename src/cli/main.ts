@@ -8,6 +8,7 @@ import { cleanupCommand } from './cleanupCommand';
 import { type CliEnvironment, openCliStorage, readEnvironment } from './environment';
 import { exportCommand, type ExportCommandOptions } from './exportCommand';
 import { exportIndexCommand } from './exportIndexCommand';
+import { restoreCommand, type RestoreCommandOptions } from './restoreCommand';
 import { statsCommand } from './statsCommand';
 import { sampleFraction, verifyCommand, type VerifyCommandOptions } from './verifyCommand';
 
@@ -112,6 +113,19 @@ function buildProgram(): Command {
         .option('--no-folders', 'every file in the export folder itself')
         .action(async (options: ExportCommandOptions, command: Command) =>
             withEnvironment(command, (environment) => exportCommand(environment, options)),
+        );
+
+    program
+        .command('restore')
+        .description('recreate backed-up messages in a new folder "Restored <time>"; nothing is overwritten')
+        .requiredOption('--mailbox <upn|id>', 'the backed-up mailbox to restore')
+        .option('--to <upn|id>', 'restore into this mailbox instead of the original')
+        .option('--as-of <time>', 'as the last backup completed by then saw it (ISO 8601; UTC unless a zone is given)')
+        .option('--folder <path>', 'only this folder and its subfolders, e.g. "Inbox/Projects"')
+        .option('--message <id>', 'only this message (its immutable id, as export-index lists it)')
+        .option('--restore-id <id>', 'continue an earlier restore: what it restored is not restored again')
+        .action(async (options: RestoreCommandOptions, command: Command) =>
+            withEnvironment(command, (environment) => restoreCommand(environment, options), true),
         );
 
     program

@@ -29,7 +29,7 @@ export class MailboxGraph {
     private readonly metricsOption: MetricsOption;
 
     constructor(
-        private readonly client: Client,
+        readonly client: Client,
         readonly mailboxId: string,
         metrics: GraphMetrics[],
         concurrency = MAILBOX_CONCURRENCY,
@@ -89,6 +89,24 @@ export class MailboxGraph {
         }
     }
 
+    /**
+     * A JSON write. Not repeated here when its connection drops: Exchange may already have made the item, and
+     * a second one would be a duplicate. The client's RetryHandler still retries 429/503/504, which Graph
+     * answers before doing anything.
+     */
+    post<T>(path: string, body: unknown): Promise<T> {
+        return this.limiter.run(() => this.request(path, {}).post(body) as Promise<T>);
+    }
+
+    async delete(path: string): Promise<void> {
+        await this.limiter.run(() => this.request(path, {}).delete() as Promise<unknown>);
+    }
+
+    /** Runs `task` holding one of the mailbox's slots: requests made outside this class (an upload session's PUTs). */
+    withSlot<T>(task: () => Promise<T>): Promise<T> {
+        return this.limiter.run(task);
+    }
+
     private request(pathOrUrl: string, headers: Record<string, string>) {
         return this.client
             .api(pathOrUrl)
@@ -99,7 +117,7 @@ export class MailboxGraph {
 }
 
 /** With a raw response the client does not parse errors; do it so callers see Graph's error code. */
-async function toGraphError(response: Response): Promise<GraphError> {
+export async function toGraphError(response: Response): Promise<GraphError> {
     const text = await response.text().catch(() => '');
     let body: { error?: { code?: string; message?: string } } = {};
     try {

@@ -1,0 +1,59 @@
+import { newRestoreId, restoreMailbox, type RestoreOutcome } from '../restore/restoreMailbox';
+import { type CliEnvironment, createCliGraphClient } from './environment';
+import { formatBytes } from './format';
+import { createReporter } from './progress';
+import { parseAsOf } from './recoveryInput';
+
+export interface RestoreCommandOptions {
+    mailbox: string;
+    to?: string;
+    asOf?: string;
+    folder?: string;
+    message?: string;
+    restoreId?: string;
+}
+
+/** Restores and prints what happened; resolves to the exit code (0 only if every message was restored). */
+export async function restoreCommand(environment: CliEnvironment, options: RestoreCommandOptions): Promise<number> {
+    const asOf = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
+    const client = createCliGraphClient(environment.env);
+    const reporter = createReporter();
+    let outcome: RestoreOutcome;
+    try {
+        outcome = await restoreMailbox(
+            { client, storage: environment.storage, now: () => new Date(), log: reporter },
+            {
+                restoreId: options.restoreId ?? newRestoreId(new Date()),
+                source: options.mailbox,
+                target: options.to,
+                asOf,
+                folder: options.folder,
+                messageId: options.message,
+            },
+        );
+    } finally {
+        reporter.stop();
+    }
+    process.stdout.write(formatOutcome(outcome, options.mailbox));
+    return outcome.status === 'succeeded' ? 0 : 1;
+}
+
+function formatOutcome(outcome: RestoreOutcome, source: string): string {
+    const { counters } = outcome;
+    const lines = [
+        `Restore ${outcome.restoreId} ${outcome.status.toUpperCase()}`,
+        `  from:       ${source}`,
+        `  into:       ${outcome.targetUserPrincipalName}, folder "${outcome.rootFolderName}"`,
+        `  messages:   ${counters.messagesRestored} restored, ${counters.messagesAlreadyRestored} restored before, ` +
+            `${counters.messagesFailed} failed`,
+        `  bytes:      ${formatBytes(counters.bytesUploaded)} of attachments uploaded`,
+        `  graph:      ${counters.graphRequests} requests, ${counters.graphThrottled} throttled`,
+    ];
+    for (const item of outcome.failures.slice(0, 10)) {
+        lines.push(`    could not restore "${item.subject}" in ${item.folder}: ${item.error}`);
+    }
+    if (outcome.status !== 'succeeded') {
+        lines.push(`  to retry what is missing without duplicating anything: add --restore-id ${outcome.restoreId}`);
+    }
+    return lines.join('\n') + '\n';
+}

@@ -1,0 +1,177 @@
+import type { Readable } from 'node:stream';
+
+import { GraphError, LargeFileUploadTask, type FileObject, type Range } from '@microsoft/microsoft-graph-client';
+import type { MailFolder, Message, Recipient } from '@microsoft/microsoft-graph-types';
+
+import { classifyGraphError } from './graphErrors';
+import { type MailboxGraph, toGraphError } from './mailboxGraph';
+import { UploadBudget } from './uploadBudget';
+
+/**
+ * The writes a restore makes in one mailbox (graph-facts §10). Every request takes one of the mailbox's four
+ * slots (MailboxGraph) and its bytes from the mailbox's upload budget.
+ */
+
+/** Attachments above this go through an upload session; a session for less fails (graph-facts §10). */
+export const UPLOAD_SESSION_THRESHOLD = 3 * 1024 * 1024;
+/** Upload ranges: under the 4 MB request cap, and a multiple of 320 KiB as Graph's upload sessions expect. */
+const UPLOAD_RANGE_BYTES = 10 * 320 * 1024;
+
+export interface NewMessage {
+    subject?: string | null;
+    body?: Message['body'];
+    from?: Recipient | null;
+    sender?: Recipient | null;
+    toRecipients?: Recipient[] | null;
+    ccRecipients?: Recipient[] | null;
+    bccRecipients?: Recipient[] | null;
+    replyTo?: Recipient[] | null;
+    importance?: Message['importance'];
+    isRead: boolean;
+    flag: { flagStatus: string };
+    categories: string[];
+    singleValueExtendedProperties: { id: string; value: string }[];
+}
+
+export interface NewAttachment {
+    name: string;
+    contentType: string;
+    isInline: boolean;
+    contentId?: string;
+}
+
+export class MailWriter {
+    constructor(
+        readonly graph: MailboxGraph,
+        private readonly budget = new UploadBudget(),
+    ) {}
+
+    /**
+     * The id of the child folder named `displayName` under `parentId` (the top of the mailbox when undefined),
+     * created when missing. A folder that exists already (409 ErrorFolderExists: a second call, or another
+     * lane first) is looked up by name.
+     */
+    async ensureFolder(parentId: string | undefined, displayName: string): Promise<string> {
+        const parent = parentId
+            ? `${this.graph.userPath}/mailFolders/${encodeURIComponent(parentId)}/childFolders`
+            : `${this.graph.userPath}/mailFolders`;
+        try {
+            const created = await this.post<MailFolder>(parent, { displayName });
+            if (created.id) return created.id;
+        } catch (error) {
+            if (!(error instanceof GraphError) || error.code !== 'ErrorFolderExists') throw error;
+        }
+        const wanted = displayName.toLowerCase();
+        for await (const page of this.graph.pages<MailFolder>(`${parent}?includeHiddenFolders=true&$top=100`)) {
+            const found = page.value.find((f) => f.displayName?.toLowerCase() === wanted);
+            if (found?.id) return found.id;
+        }
+        throw new Error(`Folder "${displayName}" exists according to Graph but is not listed`);
+    }
+
+    /** Creates a message in a folder from JSON; its extended properties decide whether it is a draft. */
+    async createMessage(folderId: string, message: NewMessage): Promise<string> {
+        const path = `${this.graph.userPath}/mailFolders/${encodeURIComponent(folderId)}/messages`;
+        const created = await this.post<Message>(path, message);
+        if (!created.id) throw new Error('Graph created a message without returning its id');
+        return created.id;
+    }
+
+    /** A file attachment small enough for one request (base64 in JSON stays under the 4 MB cap). */
+    async addAttachment(messageId: string, attachment: NewAttachment, bytes: Buffer): Promise<void> {
+        await this.post(this.attachmentsPath(messageId), {
+            '@odata.type': '#microsoft.graph.fileAttachment',
+            ...attachment,
+            contentBytes: bytes.toString('base64'),
+        });
+    }
+
+    /**
+     * A large file attachment through an upload session, streamed range by range (never whole in memory);
+     * the library's LargeFileUploadTask sends the ranges, holding one of the mailbox's slots throughout.
+     */
+    async uploadAttachment(
+        messageId: string,
+        attachment: NewAttachment,
+        size: number,
+        content: Readable,
+    ): Promise<void> {
+        const session = await this.post<{ uploadUrl: string; expirationDateTime: string }>(
+            `${this.attachmentsPath(messageId)}/createUploadSession`,
+            { AttachmentItem: { attachmentType: 'file', size, ...attachment } },
+        );
+        const file = new StreamSlices(content, attachment.name, size, this.budget);
+        const task = new CheckedUploadTask(
+            this.graph.client,
+            file,
+            { url: session.uploadUrl, expiry: new Date(session.expirationDateTime) },
+            { rangeSize: UPLOAD_RANGE_BYTES },
+        );
+        await this.graph.withSlot(() => task.upload());
+    }
+
+    /** Deletes a message; one already gone is fine. */
+    async deleteMessage(messageId: string): Promise<void> {
+        try {
+            await this.graph.delete(`${this.graph.userPath}/messages/${encodeURIComponent(messageId)}`);
+        } catch (error) {
+            if (classifyGraphError(error) !== 'notFound') throw error;
+        }
+    }
+
+    private async post<T>(path: string, body: unknown): Promise<T> {
+        await this.budget.reserve(Buffer.byteLength(JSON.stringify(body)));
+        return this.graph.post<T>(path, body);
+    }
+
+    private attachmentsPath(messageId: string): string {
+        return `${this.graph.userPath}/messages/${encodeURIComponent(messageId)}/attachments`;
+    }
+}
+
+/**
+ * The library's task treats any answer to a range PUT other than 201 as progress, and then fails on the
+ * missing `nextExpectedRanges`; this makes a refused range fail with Graph's own error instead.
+ */
+class CheckedUploadTask<T> extends LargeFileUploadTask<T> {
+    override async uploadSliceGetRawResponse(fileSlice: unknown, range: Range, totalSize: number): Promise<Response> {
+        const response = await super.uploadSliceGetRawResponse(fileSlice, range, totalSize);
+        if (!response.ok) throw await toGraphError(response);
+        return response;
+    }
+}
+
+/**
+ * The ranges of a stream in order, each taken from the upload budget before it is read. The library's
+ * StreamUpload adds listeners to the stream per range, which warns past ten ranges (30 MB here).
+ */
+class StreamSlices implements FileObject<Readable> {
+    private readonly chunks: AsyncIterator<Buffer>;
+    private pending: Buffer = Buffer.alloc(0);
+
+    constructor(
+        readonly content: Readable,
+        readonly name: string,
+        readonly size: number,
+        private readonly budget: UploadBudget,
+    ) {
+        this.chunks = (content as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    }
+
+    async sliceFile(range: Range): Promise<Buffer> {
+        const length = range.maxValue - range.minValue + 1;
+        await this.budget.reserve(length);
+        const parts: Buffer[] = [this.pending];
+        let have = this.pending.length;
+        while (have < length) {
+            const next = await this.chunks.next();
+            if (next.done)
+                throw new Error(`Attachment ${this.name} ended after ${range.minValue + have} of ${this.size} bytes`);
+            parts.push(next.value);
+            have += next.value.length;
+        }
+        const joined = Buffer.concat(parts);
+        this.pending = joined.subarray(length);
+        return joined.subarray(0, length);
+    }
+}
