@@ -166,7 +166,7 @@ describe('restore into a mailbox', () => {
         await h.backup({ type: 'full', mailbox: ['alice@contoso.com'] });
         h.sim.resetCounters();
         h.sim.faults.add({ kind: 'write', mailbox: 'bob@contoso.com', status: 429, retryAfterSec: 1, times: 3 });
-        h.sim.faults.add({ kind: 'write', mailbox: 'bob@contoso.com', status: 503, times: 2 });
+        h.sim.faults.add({ kind: 'write', mailbox: 'bob@contoso.com', status: 503, retryAfterSec: 1, times: 2 });
 
         const outcome = await restore(h, { source: 'alice@contoso.com', target: 'bob@contoso.com' });
 
