@@ -119,7 +119,7 @@ function identityConnection(env: Env, prefix: string): StorageLocation['identity
 export function loadAppSettings(env: Env): AppSettings {
     return {
         parallelMailboxes: integer(env, 'BACKUP_PARALLEL_MAILBOXES', 8, 1, 200),
-        sliceMinutes: integer(env, 'BACKUP_SLICE_MINUTES', 20, 1, 230),
+        sliceMinutes: decimal(env, 'BACKUP_SLICE_MINUTES', 20, 0.01, 230),
         format: backupFormat(env, 'BACKUP_FORMAT', 'both'),
         verifySample: fraction(env, 'VERIFY_SAMPLE', 0.05),
         restoreEnabled: flag(env, 'RESTORE_ENABLED', false),
@@ -132,6 +132,16 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min || n > max) {
         throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
+    }
+    return n;
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+    const raw = value(env, name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) {
+        throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}".`);
     }
     return n;
 }

@@ -62,8 +62,8 @@ df.app.activity(ACTIVITIES.recordFailure, {
 });
 
 df.app.activity(ACTIVITIES.completeRun, {
-    handler: async (runId: string, context) => {
+    handler: async (input: { runId: string }, context) => {
         const engine = await getEngine();
-        return completeRun({ ...engine, now, log: functionLogger(context) }, runId);
+        return completeRun({ ...engine, now, log: functionLogger(context) }, input.runId);
     },
 });

@@ -85,7 +85,7 @@ const backupRunOrchestrator: OrchestrationHandler = function* (context: Orchestr
     }
     if (plan.failed) return { runId, status: 'failed', reason: plan.failed };
 
-    const progress = input.progress ?? emptyProgress();
+    const progress = { ...(input.progress ?? emptyProgress()) };
     const first = input.nextBatch ?? 0;
     if (first < plan.batchCount) {
         const last = Math.min(first + plan.parallel, plan.batchCount);
@@ -102,7 +102,9 @@ const backupRunOrchestrator: OrchestrationHandler = function* (context: Orchestr
     }
 
     context.df.setCustomStatus(describe(input, plan, progress, 'recording the run'));
-    const run = (yield context.df.callActivityWithRetry(ACTIVITIES.completeRun, BOOKKEEPING_RETRY, runId)) as RunEntity;
+    const run = (yield context.df.callActivityWithRetry(ACTIVITIES.completeRun, BOOKKEEPING_RETRY, {
+        runId,
+    })) as RunEntity;
     context.df.setCustomStatus(describe(input, plan, progress, `finished: ${run.status}`));
     return summaryOf(run);
 };

@@ -11,6 +11,8 @@ import { testConnectionString, uniquePrefix } from './storage';
 export interface Harness {
     sim: Simulator;
     storage: BackupStorage;
+    /** The table prefix and container name of this harness's storage. */
+    prefix: string;
     /** The settings a real user would give: credentials plus AZURE_AUTHORITY_HOST and GRAPH_ENDPOINT. */
     env: Record<string, string>;
     logs: string[];
@@ -44,6 +46,7 @@ export async function createHarness(options: SimulatorOptions = {}): Promise<Har
     return {
         sim,
         storage,
+        prefix,
         env,
         logs,
         backup: ({ mailbox, exclude, ...overrides } = {}) => {

@@ -1,0 +1,228 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { runBackup } from '../../src/backup/backupRun';
+import { loadGraphSettings } from '../../src/config';
+import { createCredential } from '../../src/graph/credentials';
+import { createGraphClient } from '../../src/graph/graphClient';
+import type { RunEntity } from '../../src/store/entities';
+import { openStorage } from '../../src/store/storage';
+import { createFunctionsHarness, type FunctionsHarness } from '../support/durable/appHarness';
+import { flatten } from '../support/durable/replay';
+import { testConnectionString, uniquePrefix } from '../support/storage';
+import { expectBackupMatches, indexOf } from '../support/truth';
+import type { SimUser } from '../sim';
+
+const INSTANCE = 'mailbox-backup';
+
+describe('the backup orchestration', () => {
+    let h: FunctionsHarness;
+    afterEach(async () => h.close());
+
+    function seed(mailboxes: number, messages: number): SimUser[] {
+        const users: SimUser[] = [];
+        for (let m = 0; m < mailboxes; m++) {
+            const user = h.sim.tenant.addUser({ upn: `user${m}@contoso.com` });
+            user.addFolder('Inbox', 'Projects');
+            for (let i = 0; i < messages; i++)
+                user.addMessage(i % 3 ? 'Inbox' : 'Inbox/Projects', { subject: `m${m} ${i}` });
+            users.push(user);
+        }
+        h.sim.tenant.addUser({ upn: 'nomail@contoso.com', kind: 'noMailbox' });
+        return users;
+    }
+
+    async function startAndFinish(body?: string) {
+        const started = await h.http('startBackup', { method: 'POST', path: 'backups', body });
+        expect(started.status).toBe(202);
+        const { runId } = started.jsonBody as { runId: string };
+        const instance = await h.extension.finished(INSTANCE);
+        return { started, runId, instance };
+    }
+
+    it('backs up a whole tenant through the orchestration, as the CLI does, in a history that stays small', async () => {
+        // Two mailboxes at a time: seven mailboxes become seven batches, run two by two across four executions.
+        h = await createFunctionsHarness({ settings: { BACKUP_PARALLEL_MAILBOXES: '2' } });
+        const users = seed(7, 12);
+
+        const { started, runId, instance } = await startAndFinish('{"type":"full"}');
+
+        expect(started.jsonBody).toMatchObject({ type: 'full', run: `/api/backups/${runId}` });
+        expect((started.headers as Record<string, string>).Location).toContain(`/instances/${INSTANCE}`);
+        expect(instance.runtimeStatus).toBe('Completed');
+        expect(instance.output).toMatchObject({ runId, status: 'succeeded', mailboxesDone: 7, mailboxesSkipped: 1 });
+        for (const user of users) await expectBackupMatches(h.storage, user);
+        expect(h.sim.counters.value).toBe(7 * 12);
+
+        const run = (await h.storage.runs.getRun(runId))!;
+        expect(run).toMatchObject({ type: 'full', trigger: 'http', status: 'succeeded', messagesNew: 84 });
+
+        const [replayer] = h.replayers;
+        const top = replayer!.executions.filter((e) => e.instanceId === INSTANCE);
+        expect(top.length).toBeGreaterThanOrEqual(4); // continued as new after each round of two batches
+        for (const execution of replayer!.executions) expect(execution.history.length).toBeLessThan(40);
+
+        // The CLI, on a second set of tables, leaves the same index and the same blobs.
+        const prefix = uniquePrefix();
+        const cliStorage = await openStorage({
+            connectionString: testConnectionString(),
+            tablePrefix: prefix,
+            container: prefix,
+        });
+        const graph = loadGraphSettings(h.env);
+        const client = createGraphClient(createCredential(graph), graph.graphEndpoint);
+        const log = { info: () => undefined, warn: () => undefined };
+        await runBackup(
+            { client, storage: cliStorage, now: () => new Date(), log },
+            {
+                type: 'full',
+                trigger: 'cli',
+                options: { type: 'full', format: 'both', attachments: true, folders: true },
+            },
+        );
+        for (const user of users) {
+            const fromFunctions = await indexOf(h.storage, user.id);
+            const fromCli = await indexOf(cliStorage, user.id);
+            const shape = (index: typeof fromCli) =>
+                [...index.values()].map((e) => [e.messageId, e.sha256, e.folderPath, e.emlBlob, e.jsonBlob]).sort();
+            expect(shape(fromFunctions)).toEqual(shape(fromCli));
+        }
+    });
+
+    it('asks for the same actions when its recorded history is replayed', async () => {
+        h = await createFunctionsHarness({ settings: { BACKUP_PARALLEL_MAILBOXES: '2' } });
+        seed(3, 4);
+        await startAndFinish();
+        const replayer = h.replayers[0]!;
+        expect(replayer.executions.length).toBeGreaterThan(3);
+        for (const execution of replayer.executions) {
+            const replayed = await replayer.replay(execution);
+            expect(replayed.map((a) => [a.actionType, a.functionName, a.input])).toEqual(
+                execution.actions.map((a) => [a.actionType, a.functionName, a.input]),
+            );
+        }
+        const first = replayer.executions.find((e) => e.instanceId === INSTANCE)!;
+        expect(flatten(first.actions)[0]?.functionName).toBe('beginBackupRun');
+    });
+
+    it('schedules a mailbox again when its slice runs out of time, until it is finished', async () => {
+        // A slice of 0.6 s against a Graph with 20 ms latency: the big mailbox cannot finish in one.
+        h = await createFunctionsHarness({ latencyMs: 20, settings: { BACKUP_SLICE_MINUTES: '0.01' } });
+        const big = h.sim.tenant.addUser({ upn: 'big@contoso.com' });
+        for (let i = 0; i < 700; i++) big.addMessage('Inbox', { subject: `big ${i}` });
+
+        const { runId, instance } = await startAndFinish('{"type":"full"}');
+
+        expect(instance.output).toMatchObject({ status: 'succeeded' });
+        const row = (await h.storage.runs.getMailboxRun(runId, big.id))!;
+        expect(row.status).toBe('succeeded');
+        expect(row.slices).toBeGreaterThan(1);
+        expect(row.messagesNew).toBe(700);
+        await expectBackupMatches(h.storage, big);
+        expect(h.sim.counters.value).toBe(700); // resumed where it stopped: nothing downloaded twice
+    }, 180_000);
+
+    it('records a mailbox that keeps failing as failed after its retries, and the run as partial', async () => {
+        h = await createFunctionsHarness();
+        const [good, bad] = seed(2, 5);
+        h.sim.faults.add({ kind: 'delta', mailbox: bad!.upn, status: 500, times: 100_000 });
+
+        const { runId, instance } = await startAndFinish();
+
+        expect(instance.output).toMatchObject({ runId, status: 'partial', mailboxesDone: 1, mailboxesFailed: 1 });
+        await expectBackupMatches(h.storage, good!);
+        const rows = new Map<string, { status: string; reason: string }>();
+        for await (const row of h.storage.runs.listMailboxRuns(runId)) rows.set(row.userPrincipalName, row);
+        expect(rows.get(good!.upn)?.status).toBe('succeeded');
+        expect(rows.get(bad!.upn)?.status).toBe('failed');
+        expect(rows.get(bad!.upn)?.reason).toMatch(/InternalServerError/);
+        const attempts = h.replayers[0]!.activityCalls.filter(
+            (c) =>
+                c.name === 'backUpMailboxSlice' &&
+                (c.input as { mailbox: { upn?: string; userPrincipalName: string } }).mailbox.userPrincipalName ===
+                    bad!.upn,
+        );
+        expect(attempts).toHaveLength(4);
+        expect(attempts.every((a) => a.failed)).toBe(true);
+        // The summary the alert in infra/ queries for.
+        const summary = h.replayers[0]!.logs.find((l) => l.includes('mailbackup.run '));
+        expect(summary).toBeDefined();
+        const event = JSON.parse(summary!.slice(summary!.indexOf('{'))) as RunEntity;
+        expect(event).toMatchObject({ runId, status: 'partial', mailboxesFailed: 1 });
+    }, 240_000);
+
+    it('runs one backup at a time: a second request gets 409 and a timer skips, with the reason', async () => {
+        h = await createFunctionsHarness();
+        seed(1, 3);
+        const release = h.hold();
+        const first = await h.http('startBackup', { method: 'POST', path: 'backups' });
+        expect(first.status).toBe(202);
+        const { runId } = first.jsonBody as { runId: string };
+
+        const second = await h.http('startBackup', { method: 'POST', path: 'backups', body: '{"type":"incremental"}' });
+        expect(second.status).toBe(409);
+        expect(second.jsonBody).toMatchObject({
+            status: 409,
+            runId,
+            statusQueryGetUri: expect.stringContaining(INSTANCE) as string,
+        });
+        const lines = await h.timer('incrementalBackupTimer');
+        expect(lines.join('\n')).toMatch(
+            new RegExp(`skipped the scheduled incremental backup: run ${runId}.*still going`),
+        );
+        expect(h.extension.starts).toHaveLength(1);
+
+        release();
+        await h.extension.finished(INSTANCE);
+        await h.timer('incrementalBackupTimer');
+        expect(h.extension.starts).toHaveLength(2);
+        const next = await h.extension.finished(INSTANCE);
+        expect(next.output).toMatchObject({ type: 'incremental', status: 'succeeded' });
+    });
+
+    it('answers a malformed request with 400 and a readable problem, starting nothing', async () => {
+        h = await createFunctionsHarness();
+        for (const body of [
+            'not json',
+            '[1]',
+            '{"type":"weekly"}',
+            '{"mailboxes":[]}',
+            '{"mailboxes":[""]}',
+            '{"typo":1}',
+        ]) {
+            const response = await h.http('startBackup', { method: 'POST', path: 'backups', body });
+            expect(response.status, body).toBe(400);
+            expect((response.headers as Record<string, string>)['Content-Type']).toBe('application/problem+json');
+            expect((response.jsonBody as { detail: string }).detail.length).toBeGreaterThan(10);
+        }
+        expect(h.extension.starts).toHaveLength(0);
+    });
+
+    it('backs up only the mailboxes asked for, and serves the run history and statistics', async () => {
+        h = await createFunctionsHarness();
+        const [a, b] = seed(2, 4);
+        const { runId } = await startAndFinish(
+            JSON.stringify({ type: 'full', mailboxes: [a!.upn, 'ghost@contoso.com'] }),
+        );
+
+        const list = await h.http('listBackups', { path: 'backups' });
+        expect((list.jsonBody as { runs: { runId: string }[] }).runs.map((r) => r.runId)).toEqual([runId]);
+        const one = await h.http('getBackup', { path: `backups/${runId}`, params: { runId } });
+        const body = one.jsonBody as { status: string; mailboxes: { userPrincipalName: string; status: string }[] };
+        expect(body.status).toBe('partial'); // the unknown name counts as failed
+        expect(body.mailboxes.map((m) => [m.userPrincipalName, m.status]).sort()).toEqual([
+            ['ghost@contoso.com', 'failed'],
+            [a!.upn, 'succeeded'],
+        ]);
+        expect((await indexOf(h.storage, b!.id)).size).toBe(0);
+
+        expect((await h.http('getBackup', { path: 'backups/nope', params: { runId: 'nope' } })).status).toBe(400);
+        const missing = '20200101T000000Z-abcd';
+        expect((await h.http('getBackup', { path: `backups/${missing}`, params: { runId: missing } })).status).toBe(
+            404,
+        );
+
+        const stats = await h.http('getStats', { path: 'stats' });
+        const report = stats.jsonBody as { mailboxes: { userPrincipalName: string; messages: number }[] };
+        expect(report.mailboxes).toEqual([expect.objectContaining({ userPrincipalName: a!.upn, messages: 4 })]);
+    });
+});
