@@ -2,6 +2,7 @@
  * The `stats` report: what the run history says about the last days, and what the index holds of
  * each mailbox. Plain data; the CLI renders it as text or JSON.
  */
+import { allRestorePoints, type RestorePoint } from '../recovery/pointInTime';
 import type { BackupType, RunEntity, RunStatus, RunType } from '../store/entities';
 import type { RunHistory } from '../store/runHistory';
 import type { BackupStorage } from '../store/storage';
@@ -19,6 +20,8 @@ export interface StatsReport {
     mailboxes: MailboxStats[];
     /** The latest runs, newest first, whatever their age. */
     recentRuns: RecentRun[];
+    /** Per mailbox of the run history, the backups `export --as-of` can go back to, oldest first. */
+    restorePoints: { mailboxId: string; userPrincipalName: string; points: RestorePoint[] }[];
 }
 
 /** Sums over the runs of the period. */
@@ -71,10 +74,11 @@ export async function computeStats(storage: BackupStorage, options: { days: numb
     const newestFirst = await listRunsNewestFirst(storage.runs);
     const inPeriod = newestFirst.filter((run) => run.startedAt >= since && run.type !== 'verify');
     const mailboxes = await tallyMailboxes(storage);
+    const points = await allRestorePoints(storage);
     const names = await userPrincipalNames(
         storage.runs,
         newestFirst.map((run) => run.runId),
-        mailboxes.keys(),
+        new Set([...mailboxes.keys(), ...points.keys()]),
     );
     return {
         generatedAt: options.now.toISOString(),
@@ -90,6 +94,9 @@ export async function computeStats(storage: BackupStorage, options: { days: numb
             .map((stats) => ({ ...stats, userPrincipalName: names.get(stats.mailboxId) ?? '' }))
             .sort(byName),
         recentRuns: newestFirst.slice(0, RECENT_RUNS).map(describeRun),
+        restorePoints: [...points]
+            .map(([mailboxId, list]) => ({ mailboxId, userPrincipalName: names.get(mailboxId) ?? '', points: list }))
+            .sort((a, b) => (a.userPrincipalName || a.mailboxId).localeCompare(b.userPrincipalName || b.mailboxId)),
     };
 }
 

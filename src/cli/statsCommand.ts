@@ -33,6 +33,9 @@ function formatReport(report: StatsReport, storageLabel: string): string {
         '',
         `Recent runs (${report.recentRuns.length})`,
         ...indent(runTable(report.recentRuns)),
+        '',
+        `Restore points (completed backups; export --as-of goes back to them)`,
+        ...indent(restorePointTable(report.restorePoints)),
     ];
     return lines.join('\n') + '\n';
 }
@@ -87,6 +90,26 @@ function runTable(runs: RecentRun[]): string[] {
             String(run.messages.deleted),
             formatBytes(run.bytes.downloaded),
             formatBytes(run.bytes.stored),
+        ]),
+    );
+}
+
+function restorePointTable(mailboxes: StatsReport['restorePoints']): string[] {
+    if (mailboxes.length === 0) return ['none'];
+    return table(
+        [
+            ['MAILBOX', 'left'],
+            ['POINTS', 'right'],
+            ['PARTIAL', 'right'],
+            ['OLDEST', 'left'],
+            ['LATEST', 'left'],
+        ],
+        mailboxes.map(({ mailboxId, userPrincipalName, points }) => [
+            userPrincipalName || mailboxId,
+            String(points.length),
+            String(points.filter((p) => p.status === 'partial').length),
+            formatTime(points[0]?.endedAt ?? ''),
+            formatTime(points.at(-1)?.endedAt ?? ''),
         ]),
     );
 }

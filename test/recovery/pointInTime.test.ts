@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { computeStats } from '../../src/backup/stats';
 import { ConfigError } from '../../src/errors';
 import { findBackedUpMailbox, type MessageAsOf, messagesAsOf, restorePoints } from '../../src/recovery/pointInTime';
 import type { SimUser } from '../sim';
@@ -109,6 +110,8 @@ describe('a mailbox as of a past backup', () => {
             [full.runId, 'full', 'succeeded'],
             [incremental.runId, 'incremental', 'succeeded'],
         ]);
+        const stats = await computeStats(r.storage, { days: 30, now: new Date() });
+        expect(stats.restorePoints).toEqual([{ mailboxId: alice.id, userPrincipalName: 'Alice@Contoso.com', points }]);
         const early = messagesAsOf(r.storage, alice.id, { asOf: before })[Symbol.asyncIterator]();
         await expect(early.next()).rejects.toThrow(ConfigError);
         await expect(
