@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import type { RunType } from '../../src/store/entities';
 import { startSimulator, type Simulator, type Tenant } from '../sim';
 import { type EngineProcessOptions, type EngineResult, runEngine } from './engineJob';
+import { exportThroughput } from './exportRun';
 import { type Conditions, measure, type Row } from './measure';
 import { startCpuClock } from './processCpu';
+import { restoreThroughput } from './restoreScenario';
 import {
     applyDayOfChanges,
     demoTenant,
@@ -62,6 +64,8 @@ export const SCENARIOS: Scenario[] = [
     { name: 'one 120 MB message', run: largeMessage },
     { name: 'zero latency, 8 × 1,500', run: zeroLatency },
     { name: 'full, 50 × 2,000', flag: 'large', run: (ctx) => full(ctx, 50, 2_000) },
+    { name: 'export throughput', run: exportThroughput },
+    { name: 'restore into another mailbox, 1 × 1,000', run: (ctx) => restoreThroughput(ctx, 1_000) },
 ];
 
 async function fullThenChanged(ctx: BenchContext, mailboxes: number, perMailbox: number): Promise<Outcome> {
