@@ -19,10 +19,11 @@ describe('the Functions app as the host indexes it', () => {
         return found!;
     };
 
-    it('runs the two backups on schedules taken from app settings, never on startup', () => {
+    it('runs the backups and the verification on schedules taken from app settings, never on startup', () => {
         for (const [name, setting] of [
             ['incrementalBackupTimer', 'BACKUP_INCREMENTAL_SCHEDULE'],
             ['fullBackupTimer', 'BACKUP_FULL_SCHEDULE'],
+            ['verifyTimer', 'VERIFY_SCHEDULE'],
         ] as const) {
             const timer = get(name);
             expect(timer.trigger).toBe('timerTrigger');
@@ -42,6 +43,7 @@ describe('the Functions app as the host indexes it', () => {
                 ['listBackups', 'backups', ['GET'], 'function'],
                 ['getBackup', 'backups/{runId}', ['GET'], 'function'],
                 ['getStats', 'stats', ['GET'], 'function'],
+                ['startRestore', 'restores', ['POST'], 'function'],
             ]),
         );
         for (const [name, , , authLevel] of routes) expect(authLevel, String(name)).toBe('function');

@@ -2,6 +2,8 @@
 export const ORCHESTRATIONS = {
     backupRun: 'backupRunOrchestrator',
     backupBatch: 'backupBatchOrchestrator',
+    restore: 'restoreOrchestrator',
+    verify: 'verifyOrchestrator',
 } as const;
 
 export const ACTIVITIES = {
@@ -10,6 +12,8 @@ export const ACTIVITIES = {
     backUpSlice: 'backUpMailboxSlice',
     recordFailure: 'recordMailboxFailure',
     completeRun: 'completeBackupRun',
+    restoreSlice: 'restoreMailboxSlice',
+    verify: 'verifyBackup',
 } as const;
 
 /**
@@ -19,3 +23,8 @@ export const ACTIVITIES = {
  * run history; this id only names "the backup run in progress".
  */
 export const BACKUP_INSTANCE_ID = 'mailbox-backup';
+
+/** One restore at a time: two into the same mailbox would share its four Graph slots and its upload budget. */
+export const RESTORE_INSTANCE_ID = 'mailbox-restore';
+
+export const VERIFY_INSTANCE_ID = 'mailbox-verify';

@@ -1,0 +1,39 @@
+/**
+ * A restore as a Durable orchestration: restoreMailboxSlice works for at most a slice of time and is
+ * called again with the same restore id until the restore is finished — the engine skips what an earlier
+ * slice (or an earlier attempt of a slice) already restored, so nothing is restored twice.
+ */
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+
+import type { RestoreOutcome, RestoreRequest } from '../restore/restoreMailbox';
+import { ACTIVITIES, ORCHESTRATIONS } from './shared/names';
+
+/** The request as it travels: the point in time as an ISO string. */
+export type RestoreInput = Omit<RestoreRequest, 'asOf'> & { asOf?: string };
+
+const SLICE_RETRY = new df.RetryOptions(30_000, 3);
+SLICE_RETRY.backoffCoefficient = 2;
+/** Slices in a row that restored nothing before the restore is given up as stuck. */
+const MAX_IDLE_SLICES = 3;
+
+const restoreOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+    const input = context.df.getInput<RestoreInput>();
+    let restored = 0;
+    let idle = 0;
+    for (;;) {
+        context.df.setCustomStatus({ restoreId: input.restoreId, messagesRestored: restored });
+        const outcome = (yield context.df.callActivityWithRetry(ACTIVITIES.restoreSlice, SLICE_RETRY, input)) as Omit<
+            RestoreOutcome,
+            'failures'
+        > & { failures: number };
+        restored += outcome.counters.messagesRestored;
+        if (outcome.status !== 'incomplete')
+            return { ...outcome, counters: { ...outcome.counters, messagesRestored: restored } };
+        idle = outcome.counters.messagesRestored > 0 ? 0 : idle + 1;
+        if (idle >= MAX_IDLE_SLICES)
+            return { ...outcome, status: 'failed', reason: 'made no progress in three slices' };
+    }
+};
+
+df.app.orchestration(ORCHESTRATIONS.restore, restoreOrchestrator);
