@@ -108,8 +108,7 @@ export function batchSize(mailboxes: number, parallel: number): number {
 /** The mailboxes of one batch, in a stable order. */
 export async function loadBatch(deps: Pick<StepDeps, 'storage'>, runId: string, batch: number): Promise<Mailbox[]> {
     const mailboxes: Mailbox[] = [];
-    for await (const row of deps.storage.runs.listMailboxRuns(runId)) {
-        if (row.batch !== batch) continue;
+    for await (const row of deps.storage.runs.listBatch(runId, batch)) {
         mailboxes.push({ id: row.mailboxId, userPrincipalName: row.userPrincipalName, displayName: '', shared: false });
     }
     return mailboxes.sort((a, b) => a.id.localeCompare(b.id));

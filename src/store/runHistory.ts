@@ -74,6 +74,14 @@ export class RunHistory {
         return getRow<MailboxRunEntity>(this.tables.mailboxRuns, runId, mailboxId);
     }
 
+    /** The mailbox rows of one batch of a Functions run; the service filters, so a batch costs its own rows. */
+    listBatch(runId: string, batch: number): AsyncIterable<MailboxRunEntity> {
+        return listRows<MailboxRunEntity>(
+            this.tables.mailboxRuns,
+            odata`PartitionKey eq ${runId} and batch eq ${batch}`,
+        );
+    }
+
     listMailboxRuns(runId: string): AsyncIterable<MailboxRunEntity> {
         return listPartition<MailboxRunEntity>(this.tables.mailboxRuns, runId);
     }
