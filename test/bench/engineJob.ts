@@ -46,8 +46,13 @@ export const RESULT_MARKER = 'RESULT ';
 const ENGINE_SCRIPT = path.join(__dirname, 'engineRun.ts');
 
 export function runEngine(job: EngineJob, options: EngineProcessOptions): Promise<EngineResult> {
+    return runMeasured<EngineResult>(ENGINE_SCRIPT, job, options, 'the engine process');
+}
+
+/** Runs a bench script in its own process and resolves to the result it prints after RESULT_MARKER. */
+export function runMeasured<T>(script: string, job: unknown, options: EngineProcessOptions, what: string): Promise<T> {
     const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', ENGINE_SCRIPT, JSON.stringify(job)], {
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, JSON.stringify(job)], {
         env: { ...process.env, NODE_EXTRA_CA_CERTS: options.caCertPath },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -59,8 +64,8 @@ export function runEngine(job: EngineJob, options: EngineProcessOptions): Promis
         child.once('error', reject);
         child.once('close', (code) => {
             const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
-            if (code === 0 && line) resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as EngineResult);
-            else reject(new Error(`the engine process exited with ${code}: ${stderr.trim() || stdout.trim()}`));
+            if (code === 0 && line) resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as T);
+            else reject(new Error(`${what} exited with ${code}: ${stderr.trim() || stdout.trim()}`));
         });
     });
 }

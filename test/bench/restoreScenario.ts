@@ -4,13 +4,12 @@
  * and the bench's latency. Compared with Microsoft 365 Backup's 200–300 items per minute for one mailbox
  * (prior-art (c)).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 import type { RestoreCounters } from '../../src/store/restoreHistory';
 import { startSimulator, type Simulator } from '../sim';
-import { type EngineProcessOptions, RESULT_MARKER, runEngine } from './engineJob';
+import { type EngineProcessOptions, runEngine, runMeasured } from './engineJob';
 import type { BenchContext, Outcome } from './scenarios';
 import { demoTenant, mailboxUsers } from './tenants';
 
@@ -103,20 +102,5 @@ function envOf(sim: Simulator): Record<string, string> {
 
 /** restoreRun.ts in a process of its own that trusts the simulator's CA, as runEngine does for backups. */
 function runRestore(job: RestoreJob, options: EngineProcessOptions): Promise<RestoreResult> {
-    const child = spawn(process.execPath, ['--import', 'tsx', RESTORE_SCRIPT, JSON.stringify(job)], {
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: options.caCertPath },
-        stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    return new Promise((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (code) => {
-            const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
-            if (code === 0 && line) resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as RestoreResult);
-            else reject(new Error(`the restore process exited with ${code}: ${stderr.trim() || stdout.trim()}`));
-        });
-    });
+    return runMeasured<RestoreResult>(RESTORE_SCRIPT, job, options, 'the restore process');
 }
