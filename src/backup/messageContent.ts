@@ -5,7 +5,13 @@ import { buffer } from 'node:stream/consumers';
 import type { Attachment } from '@microsoft/microsoft-graph-types';
 
 import type { MailboxGraph } from '../graph/mailboxGraph';
-import { getMessageDocument, type MessageDocument, openAttachment, openMime } from '../graph/messages';
+import {
+    getAttachmentDocument,
+    getMessageDocument,
+    type MessageDocument,
+    openAttachment,
+    openMime,
+} from '../graph/messages';
 import type { ContentStore } from '../store/contentStore';
 import type { AttachmentEntity } from '../store/entities';
 import { attachmentRowKey } from '../store/tableKeys';
@@ -13,6 +19,11 @@ import { type BackupOptions, storesEml, storesJson } from './options';
 
 /** Attachments up to this size are embedded (base64) in the JSON copy; larger ones only as their own blob. */
 const EMBED_LIMIT = 256 * 1024;
+/**
+ * Inline parts up to this size are read as JSON, content and Content-ID in one request (a restore needs the
+ * Content-ID for the body's `cid:` links); larger ones, rare for inline images, are streamed without it.
+ */
+const INLINE_JSON_LIMIT = 4 * 1024 * 1024;
 
 export interface StoredMessage {
     sha256: string;
@@ -71,8 +82,13 @@ async function storeJsonCopy(
         const isFile = attachment['@odata.type' as keyof Attachment] === '#microsoft.graph.fileAttachment';
         const entry: JsonAttachment = describeAttachment(attachment);
         if (isFile && options.attachments && attachment.id) {
-            const saved = await storeAttachment(graph, content, messageId, attachment.id, attachment.size ?? 0);
+            const size = attachment.size ?? 0;
+            const saved =
+                attachment.isInline && size <= INLINE_JSON_LIMIT
+                    ? await storeInlineAttachment(graph, content, messageId, attachment.id)
+                    : await storeAttachment(graph, content, messageId, attachment.id, size);
             Object.assign(entry, { sha256: saved.sha256, blob: saved.blobName, contentBytes: saved.embedded });
+            if (saved.contentId) entry.contentId = saved.contentId;
             stored.bytesDownloaded += saved.size;
             if (saved.created) stored.bytesStored += saved.size;
             stored.attachments.push({
@@ -101,6 +117,8 @@ interface JsonAttachment {
     contentType: string;
     size: number;
     isInline: boolean;
+    /** The Content-ID an inline part is referenced by (`cid:` in the HTML body). */
+    contentId?: string;
     kind: string;
     sha256?: string;
     blob?: string;
@@ -119,13 +137,38 @@ function describeAttachment(attachment: Attachment): JsonAttachment {
     };
 }
 
+async function storeInlineAttachment(
+    graph: MailboxGraph,
+    content: ContentStore,
+    messageId: string,
+    attachmentId: string,
+): Promise<StoredAttachment> {
+    const document = await getAttachmentDocument(graph, messageId, attachmentId);
+    const bytes = Buffer.from(document.contentBytes ?? '', 'base64');
+    const put = await content.putAttachment(Readable.from([bytes]));
+    return {
+        ...put,
+        embedded: bytes.length <= EMBED_LIMIT ? bytes.toString('base64') : undefined,
+        contentId: document.contentId ?? undefined,
+    };
+}
+
+interface StoredAttachment {
+    sha256: string;
+    size: number;
+    blobName: string;
+    created: boolean;
+    embedded?: string;
+    contentId?: string;
+}
+
 async function storeAttachment(
     graph: MailboxGraph,
     content: ContentStore,
     messageId: string,
     attachmentId: string,
     declaredSize: number,
-): Promise<{ sha256: string; size: number; blobName: string; created: boolean; embedded?: string }> {
+): Promise<StoredAttachment> {
     const stream = await openAttachment(graph, messageId, attachmentId);
     if (declaredSize > EMBED_LIMIT) return content.putAttachment(stream);
     // Small enough to hold: read once, embed in the JSON copy, and store it as a blob too.

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-import type { Attachment, Message } from '@microsoft/microsoft-graph-types';
+import type { Attachment, FileAttachment, Message } from '@microsoft/microsoft-graph-types';
 
 import type { MailboxGraph, Page } from './mailboxGraph';
 
@@ -86,6 +86,21 @@ export type MessageDocument = Message & { attachments?: Attachment[] };
 export function getMessageDocument(graph: MailboxGraph, messageId: string): Promise<MessageDocument> {
     const expand = 'attachments($select=id,name,contentType,size,isInline,lastModifiedDateTime)';
     return graph.get<MessageDocument>(`${graph.userPath}/messages/${encodeURIComponent(messageId)}?$expand=${expand}`);
+}
+
+/**
+ * One attachment as JSON: for a file attachment that is its content (base64) and its Content-ID, which ties an
+ * inline image to the `cid:` reference in the HTML body. The attachments listing cannot select contentId
+ * (a fileAttachment property) without a type cast Graph does not document, so inline parts are read this way.
+ */
+export function getAttachmentDocument(
+    graph: MailboxGraph,
+    messageId: string,
+    attachmentId: string,
+): Promise<FileAttachment> {
+    return graph.get<FileAttachment>(
+        `${graph.userPath}/messages/${encodeURIComponent(messageId)}/attachments/${encodeURIComponent(attachmentId)}`,
+    );
 }
 
 export function openAttachment(graph: MailboxGraph, messageId: string, attachmentId: string): Promise<Readable> {

@@ -38,6 +38,8 @@ export function meaningOf(message: SimMessage): unknown {
             name: a.name,
             contentType: a.contentType,
             isInline: a.isInline,
+            // An inline image keeps the Content-ID its `cid:` link in the body refers to.
+            contentId: a.isInline ? a.contentId : null,
             size: a.size,
             sha256: a.sha256(),
         })),
