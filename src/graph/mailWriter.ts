@@ -110,6 +110,18 @@ export class MailWriter {
         await this.graph.withSlot(() => task.upload());
     }
 
+    /** Ids of the mailbox's messages whose single-value extended property `propertyId` has this value. */
+    async findMessagesWithProperty(propertyId: string, value: string): Promise<string[]> {
+        const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+        const filter = `singleValueExtendedProperties/Any(ep: ep/id eq ${quote(propertyId)} and ep/value eq ${quote(value)})`;
+        const ids: string[] = [];
+        const url = `${this.graph.userPath}/messages?$filter=${encodeURIComponent(filter)}&$select=id`;
+        for await (const page of this.graph.pages<{ id?: string }>(url)) {
+            for (const message of page.value) if (message.id) ids.push(message.id);
+        }
+        return ids;
+    }
+
     /** Deletes a message; one already gone is fine. */
     async deleteMessage(messageId: string): Promise<void> {
         try {

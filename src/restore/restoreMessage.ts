@@ -109,10 +109,17 @@ export async function restoreMessage(
         .filter((a) => a.kind !== 'fileAttachment')
         .map((a) => `its attachment "${a.name}" (${a.kind}) was not restored: the backup keeps no content for it`);
 
-    if (previous) await ctx.writer.deleteMessage(previous.targetMessageId);
-    const folderId = await ctx.folders.folderFor(message.folderNames);
-    const targetMessageId = await ctx.writer.createMessage(folderId, newMessage(copy, message, ctx.restoreId));
-    const record = (state: RestoredItemEntity['state']) =>
+    const restoredFrom = `${ctx.restoreId}/${message.messageId}`;
+    if (previous?.state === 'creating') {
+        // An earlier attempt stopped between asking Graph to create the message and hearing its id: find it by
+        // the property every restored message carries, so it is not left behind as a duplicate.
+        for (const id of await ctx.writer.findMessagesWithProperty(RESTORED_FROM_PROPERTY, restoredFrom)) {
+            await ctx.writer.deleteMessage(id);
+        }
+    } else if (previous) {
+        await ctx.writer.deleteMessage(previous.targetMessageId);
+    }
+    const record = (state: RestoredItemEntity['state'], targetMessageId: string) =>
         ctx.restores.recordItem({
             restoreId: ctx.restoreId,
             sourceMessageId: message.messageId,
@@ -121,19 +128,22 @@ export async function restoreMessage(
             state,
             updatedAt: ctx.now().toISOString(),
         });
+    const folderId = await ctx.folders.folderFor(message.folderNames);
+    await record('creating', '');
+    const targetMessageId = await ctx.writer.createMessage(folderId, newMessage(copy, message, restoredFrom));
     let bytesUploaded = 0;
     if (files.length > 0) {
-        await record('created');
+        await record('created', targetMessageId);
         for (const attachment of files) bytesUploaded += await restoreAttachment(ctx, targetMessageId, attachment);
     }
-    await record('restored');
+    await record('restored', targetMessageId);
     return { targetMessageId, bytesUploaded, warnings };
 }
 
-function newMessage(copy: JsonCopy, message: MessageAsOf, restoreId: string): NewMessage {
+function newMessage(copy: JsonCopy, message: MessageAsOf, restoredFrom: string): NewMessage {
     const properties = [
         { id: MESSAGE_FLAGS, value: message.isDraft ? FLAGS_DRAFT : FLAGS_SENT },
-        { id: RESTORED_FROM_PROPERTY, value: `${restoreId}/${message.messageId}` },
+        { id: RESTORED_FROM_PROPERTY, value: restoredFrom },
     ];
     const sent = copy.sentDateTime;
     const received = copy.receivedDateTime ?? message.receivedAt;

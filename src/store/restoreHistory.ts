@@ -48,8 +48,12 @@ export interface RestoredItemEntity {
     sourceMessageId: string;
     sha256: string;
     targetMessageId: string;
-    /** created: the message exists in the target, its attachments may not; restored: complete. */
-    state: 'created' | 'restored';
+    /**
+     * creating: about to be created, `targetMessageId` not known yet (a process stopped here may or may not have
+     * created it: the next attempt looks for it by its restored-from property); created: the message exists in the
+     * target, its attachments may not; restored: complete.
+     */
+    state: 'creating' | 'created' | 'restored';
     updatedAt: string;
 }
 

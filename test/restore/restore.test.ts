@@ -92,6 +92,31 @@ describe('restore into a mailbox', () => {
         expect(h.sim.counters.write + h.sim.counters.upload).toBe(0);
     });
 
+    it('does not duplicate a message whose creation was not recorded before the process stopped', async () => {
+        await h.backup({ type: 'full', mailbox: ['alice@contoso.com'] });
+        const first = await restore(h, { source: 'alice@contoso.com', target: 'bob@contoso.com' });
+        // The state a kill leaves between Graph creating the message and the restore recording its id.
+        const deep = alice.messages().find((m) => m.subject === 'deep 1')!;
+        const item = (await h.storage.restores.restoredItems(first.restoreId)).get(deep.id)!;
+        await h.storage.restores.recordItem({
+            ...item,
+            restoreId: first.restoreId,
+            state: 'creating',
+            targetMessageId: '',
+        });
+
+        const again = await restore(h, {
+            restoreId: first.restoreId,
+            source: 'alice@contoso.com',
+            target: 'bob@contoso.com',
+        });
+
+        expect(again.failures).toEqual([]);
+        expect(again.counters).toMatchObject({ messagesRestored: 1, messagesAlreadyRestored: 11 });
+        expect(bob.messages().filter((m) => m.subject === 'deep 1')).toHaveLength(1);
+        expectRestored(bob, first.rootFolderName, alice.messages());
+    });
+
     it('continues a restore stopped at its deadline without restoring anything twice', async () => {
         await h.backup({ type: 'full', mailbox: ['alice@contoso.com'] });
         const stopped = await restore(h, { source: 'alice@contoso.com' }, { deadline: Date.now() - 1 });

@@ -33,6 +33,8 @@ export interface MessageInput {
     receivedAt?: Date;
     /** Defaults to receivedAt; a restored message carries the original submit time. */
     sentAt?: Date;
+    /** Named single-value extended properties a client set (id as Graph spells it → value). */
+    extendedProperties?: ReadonlyMap<string, string>;
 }
 
 /** Sender of received mail when the test does not name one. */
@@ -76,6 +78,7 @@ export class SimMessage {
     isRead: boolean;
     flagStatus: FlagStatus;
     categories: readonly string[];
+    readonly extendedProperties: ReadonlyMap<string, string>;
     readonly isDraft: boolean;
     readonly importance = 'normal';
     readonly receivedAt: Date;
@@ -117,6 +120,7 @@ export class SimMessage {
         this.attachments = input.attachments?.length ? input.attachments.map((a, i) => this.attachment(a, i)) : NONE;
         this.raw = input.mime;
         this.padTo = input.size;
+        this.extendedProperties = input.extendedProperties ?? new Map();
     }
 
     get key(): Buffer {

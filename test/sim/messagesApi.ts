@@ -1,5 +1,5 @@
 import { keySegment, preferenceApplied, requireMailbox, requireMessage, type GraphContext } from './context';
-import { notFound } from './graphError';
+import { notFound, notSimulated } from './graphError';
 import type { SimAttachment } from './message';
 import { ATTACHMENT_PROPERTIES, attachmentJson, messageJson } from './messageJson';
 import { parseMessageQuery } from './messageQuery';
@@ -61,4 +61,31 @@ function requireAttachment(ctx: GraphContext): SimAttachment {
     const attachment = message.attachments.find((a) => a.id === ctx.params.attachment);
     if (!attachment) throw notFound();
     return attachment;
+}
+
+const EXTENDED_PROPERTY_FILTER =
+    /^singleValueExtendedProperties\/any\((\w+):\s*\1\/id eq '(.+?)' and \1\/value eq '(.*?)'\)$/i;
+
+/**
+ * GET /users/{id}/messages?$filter=singleValueExtendedProperties/Any(ep: ep/id eq '…' and ep/value eq '…'): the
+ * messages carrying that extended property value (the documented way to find an item by a property the app set).
+ * Other listings are not simulated.
+ */
+export function findMessagesByProperty(ctx: GraphContext): JsonReply {
+    const { user, mailbox } = requireMailbox(ctx);
+    const filter = EXTENDED_PROPERTY_FILTER.exec(ctx.query.get('$filter') ?? '');
+    if (!filter || ctx.params.folder !== undefined)
+        throw notSimulated('message lists other than a filter on an extended property');
+    const [, , id = '', value = ''] = filter;
+    const found = mailbox
+        .messages()
+        .filter((m) => m.extendedProperties.get(id.toLowerCase()) === value.replace(/''/g, "'"));
+    return {
+        status: 200,
+        json: {
+            '@odata.context': `${ctx.base}/v1.0/$metadata#${keySegment('users', user.id)}/messages(id)`,
+            value: found.map((m) => ({ id: m.idFor(ctx.prefer.immutableIds) })),
+        },
+        headers: preferenceApplied(ctx),
+    };
 }

@@ -34,7 +34,7 @@ const MAX_SESSION_BYTES = 150 * 1024 * 1024;
 const SESSION_LIFETIME_MS = 15 * 60_000;
 
 interface WriteRoute {
-    method: 'POST' | 'PUT';
+    method: 'POST' | 'PUT' | 'DELETE';
     /** Includes the version segment. */
     pattern: string[];
     kind: RequestKind;
@@ -54,6 +54,7 @@ export const WRITE_ROUTES: WriteRoute[] = [
     },
     ...MESSAGE_PARENTS.flatMap((parent): WriteRoute[] => [
         { method: 'POST', pattern: [...parent, 'messages'], kind: 'write', handle: createMessage },
+        { method: 'DELETE', pattern: [...parent, 'messages', ':message'], kind: 'write', handle: deleteMessage },
         {
             method: 'POST',
             pattern: [...parent, 'messages', ':message', 'attachments'],
@@ -172,6 +173,7 @@ function messageFromJson(json: Json): MessageInput {
         categories: Array.isArray(json.categories) ? (json.categories as string[]) : [],
         receivedAt: time(properties.get('systemtime 0x0e06')),
         sentAt: time(properties.get('systemtime 0x0039')),
+        extendedProperties: properties,
     };
 }
 
@@ -183,6 +185,13 @@ function messageFromMime(body: Buffer): MessageInput {
     const mime = Buffer.from(text, 'base64');
     const subject = /^Subject: ?(.*)$/im.exec(mime.subarray(0, 64 * 1024).toString('utf8'))?.[1]?.trim() ?? '';
     return { subject, mime, isDraft: true, isRead: true };
+}
+
+/** DELETE .../messages/{id}: 204; the mailbox's delta reports it removed. */
+function deleteMessage(ctx: GraphContext): StreamReply {
+    const { mailbox } = requireWritable(ctx);
+    mailbox.deleteMessage(requireMessage(ctx, mailbox).id);
+    return { status: 204, contentType: 'text/plain', stream: () => [] };
 }
 
 /** POST .../attachments: a file attachment whose bytes fit in one request. */

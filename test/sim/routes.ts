@@ -4,7 +4,14 @@ import { messageDelta } from './deltaApi';
 import { getMailboxSettings, getUser, listUsers } from './directoryApi';
 import { getFolder, listFolders } from './foldersApi';
 import { GraphError, notSimulated } from './graphError';
-import { getAttachment, getAttachmentValue, getMessage, getMessageValue, listAttachments } from './messagesApi';
+import {
+    findMessagesByProperty,
+    getAttachment,
+    getAttachmentValue,
+    getMessage,
+    getMessageValue,
+    listAttachments,
+} from './messagesApi';
 import { pathSegments } from './odata';
 import { WRITE_ROUTES } from './restoreApi';
 import type { Reply } from './reply';
@@ -73,7 +80,7 @@ const ROUTES: RouteDef[] = [
         const message = [...parent, 'messages', ':message'];
         const attachment = [...message, 'attachments', ':attachment'];
         return [
-            { pattern: [...parent, 'messages'], kind: 'other', mailbox: true, handle: unsupported('message lists') },
+            { pattern: [...parent, 'messages'], kind: 'other', mailbox: true, handle: findMessagesByProperty },
             { pattern: message, kind: 'message', mailbox: true, handle: getMessage },
             { pattern: [...message, '$value'], kind: 'value', mailbox: true, handle: getMessageValue },
             { pattern: [...message, 'attachments'], kind: 'attachments', mailbox: true, handle: listAttachments },
