@@ -60,6 +60,7 @@ export async function beginRun(deps: StepDeps, request: BeginRunRequest): Promis
     const { storage, now } = deps;
     const existing = await storage.runs.getRun(request.runId);
     if (existing) return planFromRows(deps, existing, request.parallel);
+    await closeAbandonedRuns(deps, request.runId);
     let discovery;
     try {
         discovery = await discoverMailboxes(new MailboxGraph(deps.client, 'directory', [new GraphMetrics()]), request);
@@ -95,6 +96,32 @@ export async function beginRun(deps: StepDeps, request: BeginRunRequest): Promis
             `${discovery.skipped.length} skipped, ${discovery.unknown.length} unknown`,
     );
     return { runId: run.runId, mailboxCount: discovery.mailboxes.length, batchCount, parallel: request.parallel };
+}
+
+/** Triggers of runs the Functions app starts; only one of them runs at a time (one orchestration instance). */
+const APP_TRIGGERS = new Set(['timer', 'http']);
+/** How far back abandoned runs are looked for. */
+const ABANDONED_LOOKBACK_MS = 90 * 24 * 60 * 60 * 1000;
+
+/**
+ * A run of the app still `running` when the app starts another was abandoned: its orchestration was
+ * terminated or failed before completeBackupRun. Recorded as failed, so history and alerts do not show
+ * it running forever. CLI runs are left alone: one may be going in another process right now.
+ */
+async function closeAbandonedRuns(
+    deps: Pick<StepDeps, 'storage' | 'now' | 'log'>,
+    currentRunId: string,
+): Promise<void> {
+    const since = new Date(deps.now().getTime() - ABANDONED_LOOKBACK_MS);
+    for await (const run of deps.storage.runs.listRuns(since)) {
+        if (run.status !== 'running' || run.runId === currentRunId || run.type === 'verify') continue;
+        if (!APP_TRIGGERS.has(run.trigger)) continue;
+        run.status = 'failed';
+        run.reason = 'its orchestration ended before recording the result (terminated, or failed in the host)';
+        run.endedAt = deps.now().toISOString();
+        await deps.storage.runs.updateRun(run);
+        deps.log.warn(runSummaryEvent(run));
+    }
 }
 
 /**

@@ -179,6 +179,21 @@ describe('the backup orchestration', () => {
         expect(next.output).toMatchObject({ type: 'incremental', status: 'succeeded' });
     });
 
+    it('records a run left running by a stopped orchestration as failed when the next one starts', async () => {
+        h = await createFunctionsHarness();
+        seed(1, 2);
+        const abandoned = await h.storage.runs.startRun({ type: 'incremental', trigger: 'timer' });
+        const fromCli = await h.storage.runs.startRun({ type: 'incremental', trigger: 'cli' });
+
+        await startAndFinish();
+
+        expect(await h.storage.runs.getRun(abandoned.runId)).toMatchObject({
+            status: 'failed',
+            reason: expect.stringContaining('orchestration ended') as string,
+        });
+        expect((await h.storage.runs.getRun(fromCli.runId))?.status).toBe('running'); // may be going elsewhere
+    });
+
     it('answers a malformed request with 400 and a readable problem, starting nothing', async () => {
         h = await createFunctionsHarness();
         for (const body of [
