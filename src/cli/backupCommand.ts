@@ -3,7 +3,8 @@ import type { BackupFormat } from '../backup/options';
 import type { RunType } from '../store/entities';
 import { type CliEnvironment, createCliGraphClient } from './environment';
 import { formatBytes } from './format';
-import { createReporter, type Reporter } from './progress';
+import { createReporter } from './progress';
+import { EXIT_INTERRUPTED, stopOnSignal } from './stopOnSignal';
 
 export interface BackupCommandOptions {
     type: RunType;
@@ -54,31 +55,6 @@ export async function backupCommand(environment: CliEnvironment, options: Backup
     process.stdout.write(formatSummary(summary, environment.storageLabel));
     if (stop.signal.aborted) return EXIT_INTERRUPTED;
     return summary.run.status === 'succeeded' ? 0 : 1;
-}
-
-/** The shell's convention for a process stopped by Ctrl-C. */
-const EXIT_INTERRUPTED = 130;
-
-/**
- * The first Ctrl-C (or SIGTERM) lets the run commit the pages in progress, release its mailbox
- * locks and record itself as partial, so the next run can start at once; a second one exits.
- */
-function stopOnSignal(reporter: Reporter): { signal: AbortSignal; dispose(): void } {
-    const controller = new AbortController();
-    const onSignal = () => {
-        if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
-        reporter.warn('stopping: committing the pages in progress (press Ctrl-C again to quit at once)');
-        controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    return {
-        signal: controller.signal,
-        dispose: () => {
-            process.off('SIGINT', onSignal);
-            process.off('SIGTERM', onSignal);
-        },
-    };
 }
 
 function formatSummary({ run, discovery, outcomes }: RunSummary, storageLabel: string): string {

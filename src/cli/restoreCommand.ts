@@ -3,6 +3,7 @@ import { type CliEnvironment, createCliGraphClient } from './environment';
 import { formatBytes } from './format';
 import { createReporter } from './progress';
 import { parseAsOf } from './recoveryInput';
+import { EXIT_INTERRUPTED, stopOnSignal } from './stopOnSignal';
 
 export interface RestoreCommandOptions {
     mailbox: string;
@@ -18,10 +19,11 @@ export async function restoreCommand(environment: CliEnvironment, options: Resto
     const asOf = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
     const client = createCliGraphClient(environment.env);
     const reporter = createReporter();
+    const stop = stopOnSignal(reporter);
     let outcome: RestoreOutcome;
     try {
         outcome = await restoreMailbox(
-            { client, storage: environment.storage, now: () => new Date(), log: reporter },
+            { client, storage: environment.storage, now: () => new Date(), log: reporter, signal: stop.signal },
             {
                 restoreId: options.restoreId ?? newRestoreId(new Date()),
                 source: options.mailbox,
@@ -32,9 +34,11 @@ export async function restoreCommand(environment: CliEnvironment, options: Resto
             },
         );
     } finally {
+        stop.dispose();
         reporter.stop();
     }
     process.stdout.write(formatOutcome(outcome, options.mailbox));
+    if (stop.signal.aborted) return EXIT_INTERRUPTED;
     return outcome.status === 'succeeded' ? 0 : 1;
 }
 
