@@ -141,16 +141,43 @@ export class MailWriter {
     }
 }
 
+/** Attempts at one upload range: the upload URL is Outlook's, outside the Graph client's retry middleware. */
+const RANGE_ATTEMPTS = 4;
+
 /**
  * The library's task treats any answer to a range PUT other than 201 as progress, and then fails on the
- * missing `nextExpectedRanges`; this makes a refused range fail with Graph's own error instead.
+ * missing `nextExpectedRanges`; this makes a refused range fail with Graph's own error instead. The range
+ * goes to the upload URL with a plain fetch, which no retry middleware sees, so a throttled (429, honouring
+ * Retry-After), failing (5xx) or dropped range is sent again here, the same bytes to the same offsets.
  */
 class CheckedUploadTask<T> extends LargeFileUploadTask<T> {
     override async uploadSliceGetRawResponse(fileSlice: unknown, range: Range, totalSize: number): Promise<Response> {
-        const response = await super.uploadSliceGetRawResponse(fileSlice, range, totalSize);
-        if (!response.ok) throw await toGraphError(response);
-        return response;
+        for (let attempt = 1; ; attempt++) {
+            let response: Response;
+            try {
+                response = await super.uploadSliceGetRawResponse(fileSlice, range, totalSize);
+            } catch (error) {
+                if (attempt >= RANGE_ATTEMPTS) throw error;
+                await pause(backoffMs(attempt));
+                continue;
+            }
+            if (response.ok) return response;
+            if (attempt >= RANGE_ATTEMPTS || (response.status !== 429 && response.status < 500)) {
+                throw await toGraphError(response);
+            }
+            const retryAfter = Number(response.headers.get('Retry-After'));
+            await response.body?.cancel();
+            await pause(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoffMs(attempt));
+        }
     }
+}
+
+function backoffMs(attempt: number): number {
+    return 1000 * 2 ** (attempt - 1);
+}
+
+function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -168,18 +168,21 @@ describe('restore into a mailbox', () => {
         expectRestored(carol, single.rootFolderName, [one]);
     });
 
-    it('uploads a large attachment through an upload session', async () => {
+    it('uploads a large attachment through an upload session, sending a refused range again', async () => {
         alice.addMessage('Inbox', {
             subject: 'big attachment',
             attachments: [{ name: 'scan.tif', contentType: 'image/tiff', size: 7 * MB }],
         });
         await h.backup({ type: 'full', mailbox: ['alice@contoso.com'] });
         h.sim.resetCounters();
+        // Outlook's upload URL throttles and fails like Graph; the range is sent again.
+        h.sim.faults.add({ kind: 'upload', status: 429, retryAfterSec: 1, times: 1 });
+        h.sim.faults.add({ kind: 'upload', status: 503, times: 1 });
 
         const outcome = await restore(h, { source: 'alice@contoso.com', target: 'bob@contoso.com', folder: 'Inbox' });
 
         expect(outcome.status).toBe('succeeded');
-        expect(h.sim.counters.upload).toBe(3); // 7 MB in ranges of 3.2 MB
+        expect(h.sim.counters.upload).toBe(3 + 2); // 7 MB in ranges of 3.2 MB, two of them sent twice
         expectRestored(
             bob,
             outcome.rootFolderName,
