@@ -105,8 +105,9 @@ describe('the backup orchestration', () => {
     });
 
     it('schedules a mailbox again when its slice runs out of time, until it is finished', async () => {
-        // A slice of 0.6 s against a Graph with 20 ms latency: the big mailbox cannot finish in one.
-        h = await createFunctionsHarness({ latencyMs: 20, settings: { BACKUP_SLICE_MINUTES: '0.01' } });
+        // Slices of 1.2 s against a Graph with 20 ms latency: a page of 200 messages takes about two, so the
+        // mailbox needs several slices, and each still finishes the page it started (no slice is idle).
+        h = await createFunctionsHarness({ latencyMs: 20, settings: { BACKUP_SLICE_MINUTES: '0.02' } });
         const big = h.sim.tenant.addUser({ upn: 'big@contoso.com' });
         for (let i = 0; i < 700; i++) big.addMessage('Inbox', { subject: `big ${i}` });
 
