@@ -9,8 +9,10 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 
 import { loadAppSettings } from '../config';
+import { findBackedUpMailbox } from '../recovery/pointInTime';
 import { newRestoreId } from '../restore/restoreMailbox';
 import type { RestoreInput } from './restoreOrchestrator';
+import { getEngine } from './shared/engine';
 import { ORCHESTRATIONS, RESTORE_INSTANCE_ID } from './shared/names';
 import { answering, problem } from './shared/problem';
 import { startSingleton } from './shared/startRun';
@@ -30,6 +32,14 @@ export async function startRestore(
         }
         const parsed = parseRestoreRequest(await request.text());
         if (typeof parsed === 'string') return problem(400, 'Invalid restore request', parsed);
+        const { storage } = await getEngine();
+        if (!(await findBackedUpMailbox(storage, parsed.source))) {
+            return problem(
+                400,
+                'Invalid restore request',
+                `"source": ${parsed.source} has never been backed up here; GET /api/stats lists the backed-up mailboxes.`,
+            );
+        }
         const input: RestoreInput = { restoreId: newRestoreId(new Date()), ...parsed };
         const result = await startSingleton(client, ORCHESTRATIONS.restore, RESTORE_INSTANCE_ID, input);
         const urls = client.createHttpManagementPayload(RESTORE_INSTANCE_ID);

@@ -37,6 +37,7 @@ describe('restore and verification in the Functions app', () => {
             '{"source":""}',
             '{"source":"alice@contoso.com","asOf":"yesterday"}',
             '{"source":"x","to":"y"}',
+            '{"source":"nobody@contoso.com"}',
         ]) {
             expect((await h.http('startRestore', { method: 'POST', path: 'restores', body })).status, body).toBe(400);
         }
