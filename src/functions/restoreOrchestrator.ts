@@ -23,10 +23,20 @@ const restoreOrchestrator: OrchestrationHandler = function* (context: Orchestrat
     let idle = 0;
     for (;;) {
         context.df.setCustomStatus({ restoreId: input.restoreId, messagesRestored: restored });
-        const outcome = (yield context.df.callActivityWithRetry(ACTIVITIES.restoreSlice, SLICE_RETRY, input)) as Omit<
-            RestoreOutcome,
-            'failures'
-        > & { failures: number };
+        let outcome: Omit<RestoreOutcome, 'failures'> & { failures: number };
+        try {
+            outcome = (yield context.df.callActivityWithRetry(
+                ACTIVITIES.restoreSlice,
+                SLICE_RETRY,
+                input,
+            )) as typeof outcome;
+        } catch (error) {
+            // The restore's row already says why (no write permission, unknown target, ...): the engine recorded it.
+            const reason = error instanceof Error ? error.message : String(error);
+            if (!context.df.isReplaying)
+                context.error(`mailbackup.restore ${JSON.stringify({ ...input, status: 'failed', reason })}`);
+            return { restoreId: input.restoreId, status: 'failed', reason, counters: { messagesRestored: restored } };
+        }
         restored += outcome.counters.messagesRestored;
         if (outcome.status !== 'incomplete')
             return { ...outcome, counters: { ...outcome.counters, messagesRestored: restored } };

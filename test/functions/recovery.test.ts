@@ -58,6 +58,27 @@ describe('restore and verification in the Functions app', () => {
         expect(bob.messages().every((m) => !m.isDraft)).toBe(true);
     });
 
+    it('ends a restore the app may not write as failed, saying it needs Mail.ReadWrite', async () => {
+        h = await createFunctionsHarness({ settings: { RESTORE_ENABLED: 'true' } });
+        const { alice } = await backedUpTenant();
+        h.sim.tenant.mailPermission = 'Mail.Read';
+
+        const started = await h.http('startRestore', {
+            method: 'POST',
+            path: 'restores',
+            body: JSON.stringify({ source: alice.upn }),
+        });
+        expect(started.status).toBe(202);
+        const instance = await h.extension.finished('mailbox-restore');
+
+        expect(instance.runtimeStatus).toBe('Completed');
+        expect(instance.output).toMatchObject({
+            status: 'failed',
+            reason: expect.stringMatching(/Mail\.ReadWrite/) as string,
+        });
+        expect(alice.messages().filter((m) => m.folderPath.startsWith('Restored'))).toHaveLength(0);
+    });
+
     it('verifies the backup on its schedule and records the result as a run, failed when content is damaged', async () => {
         h = await createFunctionsHarness({ settings: { VERIFY_SAMPLE: '1' } });
         const { alice } = await backedUpTenant();
