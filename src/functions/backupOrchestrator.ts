@@ -95,9 +95,18 @@ const backupRunOrchestrator: OrchestrationHandler = function* (context: Orchestr
             const batchInput: BatchInput = { runId, batch, type: input.type };
             batches.push(context.df.callSubOrchestrator(ORCHESTRATIONS.backupBatch, batchInput, `${runId}-b${batch}`));
         }
-        const results = (yield context.df.Task.all(batches)) as RunProgress[];
-        for (const result of results) addProgress(progress, result);
-        context.df.continueAsNew({ ...input, plan, nextBatch: last, progress });
+        let next = last;
+        try {
+            const results = (yield context.df.Task.all(batches)) as RunProgress[];
+            for (const result of results) addProgress(progress, result);
+        } catch (error) {
+            // A batch could not even record its mailboxes (storage kept failing): record the run with what
+            // finished; completeBackupRun counts the mailboxes left queued or running as failed.
+            if (!context.df.isReplaying)
+                context.warn(`run ${runId}: a batch failed, recording the run as it stands: ${String(error)}`);
+            next = plan.batchCount;
+        }
+        context.df.continueAsNew({ ...input, plan, nextBatch: next, progress });
         return undefined;
     }
 

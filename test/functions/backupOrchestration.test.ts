@@ -151,6 +151,33 @@ describe('the backup orchestration', () => {
         expect(event).toMatchObject({ runId, status: 'partial', mailboxesFailed: 1 });
     }, 240_000);
 
+    it('records the run with what finished when a batch cannot proceed at all', async () => {
+        h = await createFunctionsHarness();
+        const users = seed(3, 2); // three mailboxes, one per batch
+        // Storage refuses batch 1's bookkeeping on every attempt.
+        const loadBatch = h.registrations.get('loadBackupBatch')!.options;
+        const original = loadBatch.handler;
+        loadBatch.handler = (input: unknown, ...rest: unknown[]) => {
+            if ((input as { batch: number }).batch === 1) return Promise.reject(new Error('storage unavailable'));
+            return original(input, ...rest);
+        };
+        try {
+            const { runId, instance } = await startAndFinish();
+
+            expect(instance.runtimeStatus).toBe('Completed');
+            expect(instance.output).toMatchObject({ runId, status: 'partial', mailboxesDone: 2, mailboxesFailed: 1 });
+            const rows = [];
+            for await (const row of h.storage.runs.listMailboxRuns(runId)) rows.push(row);
+            const stranded = rows.filter((r) => r.batch === 1);
+            expect(stranded.map((r) => r.status)).toEqual(['queued']);
+            for (const user of users.filter((u) => u.id !== stranded[0]!.mailboxId)) {
+                await expectBackupMatches(h.storage, user);
+            }
+        } finally {
+            loadBatch.handler = original;
+        }
+    });
+
     it('runs one backup at a time: a second request gets 409 and a timer skips, with the reason', async () => {
         h = await createFunctionsHarness();
         seed(1, 3);
