@@ -57,6 +57,14 @@ param fullSchedule string = '0 0 3 * * 0'
 @description('Weekly verification of a sample of stored content.')
 param verifySchedule string = '0 0 4 * * 6'
 
+@description('Weekly retention cleanup, after the full backup.')
+param cleanupSchedule string = '0 0 5 * * 0'
+
+@minValue(0)
+@maxValue(36500)
+@description('Days the backup keeps deleted messages, superseded versions and run history; 0 keeps everything.')
+param retentionDays int = 0
+
 @minValue(1)
 @maxValue(200)
 param parallelMailboxes int = 8
@@ -255,6 +263,8 @@ module api 'app/api.bicep' = {
       BACKUP_INCREMENTAL_SCHEDULE: incrementalSchedule
       BACKUP_FULL_SCHEDULE: fullSchedule
       VERIFY_SCHEDULE: verifySchedule
+      CLEANUP_SCHEDULE: cleanupSchedule
+      RETENTION_DAYS: string(retentionDays)
       BACKUP_PARALLEL_MAILBOXES: string(parallelMailboxes)
       BACKUP_SLICE_MINUTES: string(sliceMinutes)
       BACKUP_FORMAT: backupFormat

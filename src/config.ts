@@ -41,6 +41,11 @@ export interface AppSettings {
     verifySample: number;
     /** Restores write into mailboxes (Mail.ReadWrite); off unless the administrator turns it on. */
     restoreEnabled: boolean;
+    /**
+     * Days the scheduled cleanup keeps what left the mailboxes (deleted messages, superseded versions, run
+     * history); 0 keeps everything and the cleanup does nothing.
+     */
+    retentionDays: number;
 }
 
 export interface Settings {
@@ -123,6 +128,7 @@ export function loadAppSettings(env: Env): AppSettings {
         format: backupFormat(env, 'BACKUP_FORMAT', 'both'),
         verifySample: fraction(env, 'VERIFY_SAMPLE', 0.05),
         restoreEnabled: flag(env, 'RESTORE_ENABLED', false),
+        retentionDays: integer(env, 'RETENTION_DAYS', 0, 0, 36500),
     };
 }
 

@@ -19,17 +19,20 @@ describe('the Functions app as the host indexes it', () => {
         return found!;
     };
 
-    it('runs the backups and the verification on schedules taken from app settings, never on startup', () => {
+    it('runs the backups, the verification and the cleanup on schedules taken from app settings, never on startup', () => {
         for (const [name, setting] of [
             ['incrementalBackupTimer', 'BACKUP_INCREMENTAL_SCHEDULE'],
             ['fullBackupTimer', 'BACKUP_FULL_SCHEDULE'],
             ['verifyTimer', 'VERIFY_SCHEDULE'],
+            ['cleanupTimer', 'CLEANUP_SCHEDULE'],
         ] as const) {
             const timer = get(name);
             expect(timer.trigger).toBe('timerTrigger');
             expect(timer.options.schedule).toBe(`%${setting}%`);
             expect(timer.options.runOnStartup ?? false).toBe(false);
-            expect(timer.options.extraInputs?.some((i) => i.type === 'durableClient')).toBe(true);
+        }
+        for (const name of ['incrementalBackupTimer', 'fullBackupTimer', 'verifyTimer']) {
+            expect(get(name).options.extraInputs?.some((i) => i.type === 'durableClient')).toBe(true);
         }
     });
 

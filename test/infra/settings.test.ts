@@ -79,7 +79,7 @@ describe('app settings', () => {
 
     it('defaults the schedules to six-field NCRONTAB and the task hub to letters and digits', () => {
         const params = new Map(bicepParams('infra/main.bicep').map((p) => [p.name, p.defaultText ?? '']));
-        for (const name of ['incrementalSchedule', 'fullSchedule', 'verifySchedule']) {
+        for (const name of ['incrementalSchedule', 'fullSchedule', 'verifySchedule', 'cleanupSchedule']) {
             const cron = /^'(.*)'$/.exec(params.get(name) ?? '')?.[1] ?? '';
             expect(cron.split(' '), name).toHaveLength(6);
         }

@@ -3,7 +3,14 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
 
 import type { Logger } from '../../backup/mailboxContext';
-import { type AppSettings, loadAppSettings, loadGraphSettings, loadStorageLocation } from '../../config';
+import {
+    type AppSettings,
+    type GraphSettings,
+    loadAppSettings,
+    loadGraphSettings,
+    loadStorageLocation,
+    type StorageLocation,
+} from '../../config';
 import { createCredential } from '../../graph/credentials';
 import { createGraphClient } from '../../graph/graphClient';
 import { type BackupStorage, openStorage } from '../../store/storage';
@@ -23,36 +30,34 @@ const engines = new Map<string, Promise<FunctionsEngine>>();
  * container on first use). A failed open is not cached, so the next invocation tries again — after an
  * administrator fixed a setting, for instance.
  */
-export function getEngine(env: NodeJS.ProcessEnv = process.env): Promise<FunctionsEngine> {
-    const key = settingsFingerprint(env);
+export async function getEngine(env: NodeJS.ProcessEnv = process.env): Promise<FunctionsEngine> {
+    const settings = { graph: loadGraphSettings(env), location: loadStorageLocation(env), app: loadAppSettings(env) };
+    // Keyed by the settings themselves (hashed: they hold the secret), so a changed setting opens a new engine.
+    const key = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
     let engine = engines.get(key);
     if (!engine) {
-        engine = openEngine(env);
+        engine = openEngine(settings);
         engines.set(key, engine);
         engine.catch(() => engines.delete(key));
     }
-    return engine;
+    return await engine;
 }
 
-async function openEngine(env: NodeJS.ProcessEnv): Promise<FunctionsEngine> {
-    const graph = loadGraphSettings(env);
-    const location = loadStorageLocation(env);
+interface EngineSettings {
+    graph: GraphSettings;
+    location: StorageLocation;
+    app: AppSettings;
+}
+
+async function openEngine({ graph, location, app }: EngineSettings): Promise<FunctionsEngine> {
     // The host's own local default (`UseDevelopmentStorage=true`) means the Azurite it runs against;
     // the storage SDKs understand that connection string themselves.
     const connectionString = location.connectionString || (location.identity ? '' : 'UseDevelopmentStorage=true');
     return {
         client: createGraphClient(createCredential(graph), graph.graphEndpoint),
         storage: await openStorage(storageSettings(location, connectionString)),
-        settings: loadAppSettings(env),
+        settings: app,
     };
-}
-
-/** The settings that shape the engine, hashed: a change (tests, a setting fixed at runtime) opens a new one. */
-function settingsFingerprint(env: NodeJS.ProcessEnv): string {
-    const relevant = Object.entries(env)
-        .filter(([name]) => /^(EXCHANGE_|AZURE_|GRAPH_|BACKUP_|VERIFY_|RESTORE_|AzureWebJobsStorage)/.test(name))
-        .sort(([a], [b]) => a.localeCompare(b));
-    return createHash('sha256').update(JSON.stringify(relevant)).digest('hex');
 }
 
 /** The engine's Logger over a function's log (Application Insights `traces`). */
