@@ -222,6 +222,20 @@ describe('the backup orchestration', () => {
         expect((await h.storage.runs.getRun(fromCli.runId))?.status).toBe('running'); // may be going elsewhere
     });
 
+    it('starts one run when two requests race, and answers the other 409', async () => {
+        h = await createFunctionsHarness();
+        seed(1, 2);
+        const release = h.hold();
+        const answers = await Promise.all([
+            h.http('startBackup', { method: 'POST', path: 'backups' }),
+            h.http('startBackup', { method: 'POST', path: 'backups' }),
+        ]);
+        expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
+        expect(h.extension.starts).toHaveLength(1);
+        release();
+        await h.extension.finished(INSTANCE);
+    });
+
     it('answers a malformed request with 400 and a readable problem, starting nothing', async () => {
         h = await createFunctionsHarness();
         for (const body of [
