@@ -4,7 +4,7 @@
  * `parse_json(substring(message, <prefix length>))` (README, "Watching runs"). The prefixes and field
  * names are a contract with the alert and workbook in infra/.
  */
-import { type MailboxRunEntity, type RunCounters, type RunEntity } from '../store/entities';
+import { emptyCounters, type MailboxRunEntity, type RunCounters, type RunEntity } from '../store/entities';
 
 export const RUN_EVENT = 'mailbackup.run';
 export const MAILBOX_EVENT = 'mailbackup.mailbox';
@@ -40,17 +40,9 @@ export function mailboxSummaryEvent(row: MailboxRunEntity): string {
     })}`;
 }
 
+/** Only the counters of a row or run (a mailbox row also carries keys and reasons). */
 function counters(c: RunCounters): RunCounters {
-    return {
-        messagesNew: c.messagesNew,
-        messagesChanged: c.messagesChanged,
-        messagesUpdated: c.messagesUpdated,
-        messagesUnchanged: c.messagesUnchanged,
-        messagesDeleted: c.messagesDeleted,
-        messagesFailed: c.messagesFailed,
-        bytesDownloaded: c.bytesDownloaded,
-        bytesStored: c.bytesStored,
-        graphRequests: c.graphRequests,
-        graphThrottled: c.graphThrottled,
-    };
+    const only = emptyCounters();
+    for (const key of Object.keys(only) as (keyof RunCounters)[]) only[key] = c[key];
+    return only;
 }

@@ -41,13 +41,7 @@ export class MailboxThrottle {
         }
         if (window.used >= this.limits.requestsPerWindow) {
             const seconds = Math.max(0.001, (window.start + this.limits.windowMs - now) / 1000);
-            throw new GraphError(
-                429,
-                'TooManyRequests',
-                'Please retry again later.',
-                { 'Retry-After': seconds.toFixed(3) },
-                { code: '429', message: 'Please retry after', status: '429' },
-            );
+            throw tooManyRequests(seconds);
         }
         window.used++;
         this.active.set(key, active + 1);
@@ -76,15 +70,20 @@ export class MailboxThrottle {
             const until = recent.find((u) => (freed -= u.bytes) + bytes <= this.limits.uploadBytesPerWindow);
             const seconds = Math.max(0.001, ((until ?? recent[0])!.at + this.limits.uploadWindowMs - now) / 1000);
             this.uploads.set(key, recent);
-            throw new GraphError(
-                429,
-                'TooManyRequests',
-                'Please retry again later.',
-                { 'Retry-After': seconds.toFixed(3) },
-                { code: '429', message: 'Please retry after', status: '429' },
-            );
+            throw tooManyRequests(seconds);
         }
         recent.push({ at: now, bytes });
         this.uploads.set(key, recent);
     }
+}
+
+/** Graph's 429, with the seconds to wait (graph-facts §9). */
+function tooManyRequests(seconds: number): GraphError {
+    return new GraphError(
+        429,
+        'TooManyRequests',
+        'Please retry again later.',
+        { 'Retry-After': seconds.toFixed(3) },
+        { code: '429', message: 'Please retry after', status: '429' },
+    );
 }
