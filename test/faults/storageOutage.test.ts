@@ -39,7 +39,8 @@ describe('a backup whose storage account goes away mid-run', () => {
     it('ends failed or partial, never points at a missing blob, and the next run completes', async () => {
         h = await createHarness({ latencyMs: 5 });
         const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
-        for (let i = 0; i < 400; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
+        // Three delta pages of 200: the outage comes once the first is committed, with two to go.
+        for (let i = 0; i < 600; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
         location = await mkdtemp(path.join(os.tmpdir(), 'mail-backup-outage-'));
         azurite = await ownAzurite(location);
         const settings = { connectionString: azurite.connectionString, tablePrefix: 'outage', container: 'outage' };
@@ -47,7 +48,8 @@ describe('a backup whose storage account goes away mid-run', () => {
         const engine = { ...engineFor(h), storage };
 
         const running = runBackup(engine, { type: 'full', trigger: 'test', options: { ...OPTIONS, type: 'full' } });
-        while (h.sim.counters.valueDownloads.length < 100) await new Promise((r) => setTimeout(r, 10));
+        // A page's downloads start only after the page before it was committed.
+        while (h.sim.counters.valueDownloads.length <= 200) await new Promise((r) => setTimeout(r, 10));
         const first = azurite;
         await first.stop();
         const interrupted = await running.then(

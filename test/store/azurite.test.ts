@@ -108,6 +108,7 @@ describe('startAzurite', () => {
         expect(azuriteProcesses(location)).toHaveLength(1);
 
         if (signal !== undefined) parent.process.kill(signal);
+        else parent.process.send('end');
         await parent.exited;
 
         expect(await azuriteProcessesAfter(5_000, location)).toEqual([]);
@@ -164,11 +165,13 @@ async function azuriteProcessesAfter(waitMs: number, location: string): Promise<
 /** A Node process that starts Azurite, then either ends or idles until it is signalled. */
 function startAzuriteInChildProcess(location: string, endWhenStarted: boolean) {
     const modulePath = path.resolve(__dirname, '../../src/store/azurite.ts');
+    // Ending by itself waits for the test's word, then lets its event loop run dry: the test must first see
+    // Azurite running, which a process that ended at once might already have taken down with it.
     const script = `
         require(${JSON.stringify(modulePath)})
             .startAzurite({ location: ${JSON.stringify(location)} })
             .then(() => process.send('started'));
-        ${endWhenStarted ? '' : 'setInterval(() => {}, 60_000);'}
+        ${endWhenStarted ? "process.once('message', () => process.disconnect());" : 'setInterval(() => {}, 60_000);'}
     `;
     const child = spawn(process.execPath, ['--import', 'tsx', '--eval', script], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
