@@ -34,13 +34,7 @@ export async function exportThroughput(ctx: BenchContext): Promise<Outcome> {
 async function timedExport(ctx: BenchContext, tenant: Tenant, format: 'eml' | 'mbox', label: string) {
     const prefix = `x${Date.now().toString(16).slice(-12).padStart(12, '0')}`;
     const sim = await startSimulator({ tenant, certDir: ctx.certDir, requestsPerWindow: Number.MAX_SAFE_INTEGER });
-    const env = {
-        EXCHANGE_TENANT_ID: sim.tenantId,
-        EXCHANGE_CLIENT_ID: sim.clientId,
-        EXCHANGE_CLIENT_SECRET: sim.clientSecret,
-        AZURE_AUTHORITY_HOST: sim.url,
-        GRAPH_ENDPOINT: sim.url,
-    };
+    const env = sim.settings;
     try {
         await runEngine({ type: 'full', env, connectionString: ctx.connectionString, prefix }, ctx.engine);
     } finally {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 import type { RestoreCounters } from '../../src/store/restoreHistory';
-import { startSimulator, type Simulator } from '../sim';
+import { startSimulator } from '../sim';
 import { type EngineProcessOptions, runEngine, runMeasured } from './engineJob';
 import type { BenchContext, Outcome } from './scenarios';
 import { demoTenant, mailboxUsers } from './tenants';
@@ -45,7 +45,7 @@ export async function restoreThroughput(ctx: BenchContext, messages: number): Pr
     const port = Number(new URL(seedSim.url).port);
     try {
         const seed = await runEngine(
-            { type: 'full', env: envOf(seedSim), connectionString: ctx.connectionString, prefix },
+            { type: 'full', env: seedSim.settings, connectionString: ctx.connectionString, prefix },
             ctx.engine,
         );
         ctx.note(`backed up ${source.messages().length} messages of ${source.upn}, untimed (${seed.status})`);
@@ -62,7 +62,7 @@ export async function restoreThroughput(ctx: BenchContext, messages: number): Pr
     try {
         const restored = source.messages();
         const result = await runRestore(
-            { env: envOf(sim), connectionString: ctx.connectionString, prefix, source: source.upn, target: TARGET },
+            { env: sim.settings, connectionString: ctx.connectionString, prefix, source: source.upn, target: TARGET },
             ctx.engine,
         );
         const perMinute = (result.counters.messagesRestored / result.wallSeconds) * 60;
@@ -88,16 +88,6 @@ export async function restoreThroughput(ctx: BenchContext, messages: number): Pr
     } finally {
         await sim.close();
     }
-}
-
-function envOf(sim: Simulator): Record<string, string> {
-    return {
-        EXCHANGE_TENANT_ID: sim.tenantId,
-        EXCHANGE_CLIENT_ID: sim.clientId,
-        EXCHANGE_CLIENT_SECRET: sim.clientSecret,
-        AZURE_AUTHORITY_HOST: sim.url,
-        GRAPH_ENDPOINT: sim.url,
-    };
 }
 
 /** restoreRun.ts in a process of its own that trusts the simulator's CA, as runEngine does for backups. */

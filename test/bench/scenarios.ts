@@ -243,13 +243,7 @@ async function fullBackup(
 function job(sim: Simulator, type: RunType, ctx: BenchContext, prefix: string) {
     return {
         type,
-        env: {
-            EXCHANGE_TENANT_ID: sim.tenantId,
-            EXCHANGE_CLIENT_ID: sim.clientId,
-            EXCHANGE_CLIENT_SECRET: sim.clientSecret,
-            AZURE_AUTHORITY_HOST: sim.url,
-            GRAPH_ENDPOINT: sim.url,
-        },
+        env: sim.settings,
         connectionString: ctx.connectionString,
         prefix,
     };

@@ -23,11 +23,7 @@ async function main(): Promise<void> {
     const sim = await startSimulator({ tenant, certDir, latencyMs: 5 });
     const env = {
         ...process.env,
-        EXCHANGE_TENANT_ID: sim.tenantId,
-        EXCHANGE_CLIENT_ID: sim.clientId,
-        EXCHANGE_CLIENT_SECRET: sim.clientSecret,
-        AZURE_AUTHORITY_HOST: sim.url,
-        GRAPH_ENDPOINT: sim.url,
+        ...sim.settings,
         NODE_EXTRA_CA_CERTS: caCertPath,
         BACKUP_LOCAL_DATA: DATA,
     };

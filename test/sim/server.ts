@@ -41,6 +41,8 @@ export interface Simulator {
     tenantId: string;
     clientId: string;
     clientSecret: string;
+    /** The settings a user gives to point the product at this tenant (credentials, authority, Graph endpoint). */
+    settings: Record<string, string>;
     tenant: Tenant;
     counters: Counters;
     resetCounters(): void;
@@ -104,6 +106,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         tenantId: sts.tenantId,
         clientId: sts.clientId,
         clientSecret: sts.clientSecret,
+        settings: {
+            EXCHANGE_TENANT_ID: sts.tenantId,
+            EXCHANGE_CLIENT_ID: sts.clientId,
+            EXCHANGE_CLIENT_SECRET: sts.clientSecret,
+            AZURE_AUTHORITY_HOST: url,
+            GRAPH_ENDPOINT: url,
+        },
         tenant,
         counters: pipeline.counters,
         resetCounters: () => resetCounters(pipeline.counters),

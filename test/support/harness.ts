@@ -32,13 +32,7 @@ export async function createHarness(options: SimulatorOptions = {}): Promise<Har
         tablePrefix: prefix,
         container: prefix,
     });
-    const env = {
-        EXCHANGE_TENANT_ID: sim.tenantId,
-        EXCHANGE_CLIENT_ID: sim.clientId,
-        EXCHANGE_CLIENT_SECRET: sim.clientSecret,
-        AZURE_AUTHORITY_HOST: sim.url,
-        GRAPH_ENDPOINT: sim.url,
-    };
+    const env = { ...sim.settings };
     const settings = loadGraphSettings(env);
     const client = createGraphClient(createCredential(settings), settings.graphEndpoint);
     const logs: string[] = [];
