@@ -5,15 +5,14 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 
 import { getEngine } from './shared/engine';
-import { answering, problem } from './shared/problem';
+import { answering, daysQuery, problem } from './shared/problem';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function listBackups(request: HttpRequest): Promise<HttpResponseInit> {
-    const days = Number(request.query.get('days') ?? '30');
-    if (!Number.isInteger(days) || days < 1 || days > 3660) {
-        return problem(400, 'Invalid query', '"days" must be a whole number of days from 1 to 3660.');
-    }
+    const query = daysQuery(request, 30);
+    if ('problem' in query) return query.problem;
+    const { days } = query;
     return answering(async () => {
         const { storage } = await getEngine();
         const runs = [];

@@ -3,13 +3,12 @@ import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 
 import { computeStats } from '../backup/stats';
 import { getEngine } from './shared/engine';
-import { answering, problem } from './shared/problem';
+import { answering, daysQuery } from './shared/problem';
 
 export async function getStats(request: HttpRequest): Promise<HttpResponseInit> {
-    const days = Number(request.query.get('days') ?? '7');
-    if (!Number.isInteger(days) || days < 1 || days > 3660) {
-        return problem(400, 'Invalid query', '"days" must be a whole number of days from 1 to 3660.');
-    }
+    const query = daysQuery(request, 7);
+    if ('problem' in query) return query.problem;
+    const { days } = query;
     return answering(async () => {
         const { storage } = await getEngine();
         return { jsonBody: await computeStats(storage, { days, now: new Date() }) };

@@ -1,4 +1,4 @@
-import type { HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 
 import { BackupError, StorageError } from '../../errors';
 
@@ -32,4 +32,11 @@ export async function answering(work: () => Promise<HttpResponseInit>): Promise<
             error.userMessage,
         );
     }
+}
+
+/** The `?days=N` of a report endpoint, or the problem to answer when it is not a sensible number of days. */
+export function daysQuery(request: HttpRequest, fallback: number): { days: number } | { problem: HttpResponseInit } {
+    const days = Number(request.query.get('days') ?? fallback);
+    if (Number.isInteger(days) && days >= 1 && days <= 3660) return { days };
+    return { problem: problem(400, 'Invalid query', '"days" must be a whole number of days from 1 to 3660.') };
 }
