@@ -1,0 +1,139 @@
+/**
+ * Reads a message's MIME once, as a stream, into what the JSON copy and a restore need: headers and recipients in
+ * Graph's shapes, the body (HTML when the message has one, else text), and every attachment, whose decoded content is
+ * handed to the caller as a stream while the parse waits (so no attachment is ever held whole in memory).
+ *
+ * The parser is mailparser's streaming MailParser (on @zone-eu/mailsplit): it decodes base64 and quoted-printable,
+ * charsets and RFC 2047 words, and parses address lists, which a splitter alone would leave to us. Its conveniences
+ * that cost CPU and change content are off: no HTML-to-text or text-to-HTML conversion, no linkifying, `cid:` links
+ * kept. Attached messages (`message/rfc822`) are kept whole as attachments instead of being merged into the body.
+ */
+import { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+
+import { type AddressObject, type AttachmentStream, type Headers, MailParser, type MessageText } from 'mailparser';
+
+import type { CopyAttachment, EmailAddress, Importance, MessageCopy, Recipient } from './messageCopy';
+
+/** An attachment as the parse meets it, before its content has been read. */
+export type AttachmentPart = Omit<CopyAttachment, 'size' | 'sha256'>;
+
+/** Consumes one attachment's decoded content; the parse goes on once it returns. It must read the stream to its end. */
+export type AttachmentSink = (part: AttachmentPart, content: Readable) => Promise<void>;
+
+export type ReadMessage = Omit<MessageCopy, 'schema' | 'sha256' | 'size'>;
+
+const PARSER_OPTIONS = {
+    skipHtmlToText: true,
+    skipTextToHtml: true,
+    skipTextLinks: true,
+    skipImageLinks: true,
+    checksumAlgo: 'sha256',
+    // Passed on to mailsplit: a message/rfc822 part stays one attachment (the forwarded message's own MIME).
+    ignoreEmbedded: true,
+};
+
+/** Parses `source` to its end; attachments go to `sink` (or are only measured and hashed when there is none). */
+export async function readMessage(
+    source: Readable | AsyncIterable<Buffer>,
+    sink?: AttachmentSink,
+): Promise<ReadMessage> {
+    const parser = new MailParser(PARSER_OPTIONS);
+    let headers: Headers = new Map();
+    parser.once('headers', (parsed: Headers) => (headers = parsed));
+    let parseError: Error | undefined;
+    const feeding = pipeline(source instanceof Readable ? source : Readable.from(source), parser).catch(
+        (error: unknown) => (parseError ??= error instanceof Error ? error : new Error(String(error))),
+    );
+    const attachments: CopyAttachment[] = [];
+    let text: MessageText | undefined;
+    try {
+        for await (const data of parser as AsyncIterable<AttachmentStream | MessageText>) {
+            if (data.type === 'text') {
+                text = data;
+                continue;
+            }
+            const part = describeAttachment(data);
+            const content = data.content;
+            try {
+                if (sink) await sink(part, content);
+                else await finished(content.resume());
+            } finally {
+                data.release?.();
+            }
+            attachments.push({ ...part, size: data.size ?? 0, sha256: data.checksum ?? '' });
+        }
+    } catch (error) {
+        parser.destroy();
+        await feeding;
+        throw error;
+    }
+    await feeding;
+    if (parseError) throw parseError;
+    return { ...describeHeaders(headers), body: bodyOf(text), attachments };
+}
+
+function describeHeaders(headers: Headers): Omit<ReadMessage, 'body' | 'attachments'> {
+    const date = headers.get('date');
+    const sent = date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined;
+    return {
+        internetMessageId: stringHeader(headers, 'message-id'),
+        inReplyTo: stringHeader(headers, 'in-reply-to'),
+        references: [headers.get('references') ?? []].flat().filter((r): r is string => typeof r === 'string'),
+        subject: stringHeader(headers, 'subject') ?? '',
+        from: recipients(headers, 'from')[0],
+        sender: recipients(headers, 'sender')[0],
+        toRecipients: recipients(headers, 'to'),
+        ccRecipients: recipients(headers, 'cc'),
+        bccRecipients: recipients(headers, 'bcc'),
+        replyTo: recipients(headers, 'reply-to'),
+        sentDateTime: sent,
+        importance: importanceOf(headers.get('priority')),
+    };
+}
+
+function stringHeader(headers: Headers, name: string): string | undefined {
+    const value = headers.get(name);
+    return typeof value === 'string' ? value : undefined;
+}
+
+/** An address header's mailboxes, groups flattened, in Graph's recipient shape. */
+function recipients(headers: Headers, name: string): Recipient[] {
+    const objects = [headers.get(name) ?? []].flat() as AddressObject[];
+    const out: Recipient[] = [];
+    const visit = (entries: { name?: string; address?: string; group?: unknown[] }[]) => {
+        for (const entry of entries) {
+            if (entry.group) visit(entry.group as typeof entries);
+            else if (entry.address) out.push({ emailAddress: address(entry.name ?? '', entry.address) });
+        }
+    };
+    for (const object of objects) visit(object.value ?? []);
+    return out;
+}
+
+function address(name: string, value: string): EmailAddress {
+    return { name, address: value };
+}
+
+/** mailparser folds Importance, Priority, X-Priority and X-MSMail-Priority into one `priority` of high/normal/low. */
+function importanceOf(priority: unknown): Importance {
+    return priority === 'high' || priority === 'low' ? priority : 'normal';
+}
+
+function bodyOf(text: MessageText | undefined): MessageCopy['body'] {
+    if (text && typeof text.html === 'string') return { contentType: 'html', content: text.html };
+    return { contentType: 'text', content: text?.text ?? '' };
+}
+
+function describeAttachment(data: AttachmentStream): AttachmentPart {
+    const contentType = data.contentType.toLowerCase();
+    const params = (data.headers.get('content-type') as { params?: Record<string, string> } | undefined)?.params ?? {};
+    const name = data.filename ?? params.name ?? '';
+    const contentId = data.cid || undefined;
+    const isInline = data.contentDisposition === 'inline' || (data.related === true && contentId !== undefined);
+    if (contentType === 'message/rfc822') return { kind: 'item', name, contentType, isInline: false };
+    if (contentType === 'message/external-body' && params.url) {
+        return { kind: 'reference', name, contentType, isInline: false, sourceUrl: params.url };
+    }
+    return { kind: 'file', name, contentType, isInline, ...(contentId ? { contentId } : {}) };
+}
