@@ -6,25 +6,35 @@
  *      - messages deleted from the mailbox before the cutoff (deletedAt older): their versions, their
  *        attachment rows, then their message row (last, so an interrupted purge is found and repeated).
  *   3. Blobs: under content/ and attachments/, those no remaining message, version or attachment row
- *      names; under staging/, all. In both cases only blobs last modified BLOB_GRACE_MS before `now`.
+ *      names; under staging/, all. In both cases only blobs last modified BLOB_GRACE_MS before `now`, and
+ *      only if unchanged since they were listed.
  *
  * Invariants:
  * - Cleanup never removes what a message still in its mailbox needs: its message row, its current
  *   version row (validTo '', or the message row's own version) and its attachment rows are never
  *   deleted, and every blob a remaining row names is kept.
- * - A backup stores a blob before it writes the index row naming it (contentStore.ts), so a blob that
- *   no row names yet may be one a running backup is about to record: hence the grace period.
- * - A backup that finds content already stored reuses the blob as it is, so even an old unreferenced
- *   blob may be named again at any moment, and a purged message may be revived by a backup that read
- *   it just before. So the purge of deleted messages and the blob collection are skipped while a run is
- *   in progress, checked for at the start and again just before blobs are deleted. That narrows the race
- *   to a backup starting during the deletes: schedule cleanup apart from backups all the same.
+ * - No blob is deleted that a backup has stored or reused and is about to name in an index row. A backup
+ *   stores a blob before it writes the row naming it (contentStore.ts), within ROW_AFTER_PUT_MS. A blob
+ *   is deleted only if (a) no row named it when the index was read, (b) its Last-Modified was more than
+ *   BLOB_GRACE_MS before cleanup started, and (c) it is unchanged since it was listed (If-Match its ETag).
+ *   A put that finds its blob present marks it (a metadata write, new ETag) when it is older than
+ *   REUSE_MARK_AGE_MS. So a put after the listing either recreates a blob already deleted, or changes the
+ *   ETag and the delete fails (c). A put before the listing left the blob at most REUSE_MARK_AGE_MS old,
+ *   so for (b) it was more than BLOB_GRACE_MS − REUSE_MARK_AGE_MS = ROW_AFTER_PUT_MS before cleanup
+ *   started, and its row, written within ROW_AFTER_PUT_MS, was there for (a). Nothing here depends on
+ *   whether a run is in progress.
+ * - A purged message may be revived by a backup that read its row just before: the purge of deleted
+ *   messages (and, to be safe, the blob collection) is skipped while a backup is busy, checked at the
+ *   start and again before blobs are deleted. Busy: a run recorded as running that started within
+ *   STALE_RUN_MS, or, whatever its age, a mailbox lock held right now (a live process renews its lease
+ *   every 20 s, mailboxLocks.ts), so a first backup that takes a week still counts. A backup starting
+ *   during the purge can still race it: schedule cleanup apart from backups all the same.
  * - Mailboxes are found through their message rows. Version or attachment rows of a mailbox with none
  *   (a crash before its first message row was written) are not read, so the blobs only they name may be
  *   collected; the mailbox's next backup stores that content again.
  */
 import { mapConcurrently } from '../store/concurrency';
-import type { ContentStore } from '../store/contentStore';
+import { type ContentStore, type ListedBlob, REUSE_MARK_AGE_MS } from '../store/contentStore';
 import type { RunEntity } from '../store/entities';
 import type { RunHistory } from '../store/runHistory';
 import type { BackupStorage } from '../store/storage';
@@ -50,15 +60,20 @@ export interface CleanupReport {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Longer than a backup takes to write the index rows of the blobs it stored. */
-const BLOB_GRACE_MS = DAY_MS;
 /**
- * A run still 'running' this long after its start is taken for a crashed process: it no longer blocks
- * cleanup, and its start counts as its end. Well beyond any run we expect, since blocking is the safe error.
+ * Far longer than a backup takes from storing a blob to writing the index row naming it: the writer sends
+ * a mailbox's rows every 100 messages and at the end of each folder (indexWriter.ts).
+ */
+const ROW_AFTER_PUT_MS = 2 * DAY_MS;
+const BLOB_GRACE_MS = REUSE_MARK_AGE_MS + ROW_AFTER_PUT_MS;
+/**
+ * A run still 'running' this long after its start, with no mailbox lock held, is taken for a crashed
+ * process: it no longer blocks cleanup, and its start counts as its end.
  */
 const STALE_RUN_MS = 3 * DAY_MS;
 const BLOB_PREFIXES = ['content/', 'attachments/'];
 const STAGING_PREFIX = 'staging/';
+const LOCK_PREFIX = 'locks/';
 const PARALLEL_MAILBOXES = 4;
 const PARALLEL_BLOB_DELETES = 16;
 
@@ -79,10 +94,12 @@ export async function cleanup(storage: BackupStorage, options: CleanupOptions): 
     };
     const log = options.log;
 
-    report.runsDeleted = await pruneRuns(storage.runs, cutoff, staleBefore);
+    // While any mailbox lock is held, a run 'running' for long may be a live one: none counts as crashed.
+    const crashedBefore = (await lockedMailboxes(storage.content)).length > 0 ? '' : staleBefore;
+    report.runsDeleted = await pruneRuns(storage.runs, cutoff, crashedBefore);
     log?.info(`cleanup: deleted ${report.runsDeleted} runs that ended before ${cutoff}`);
 
-    report.skipped = await busyReason(storage.runs, staleBefore);
+    report.skipped = await busyReason(storage, staleBefore);
     if (report.skipped) {
         log?.warn(`cleanup: ${report.skipped}; deleted messages and blobs are left for a later cleanup`);
     }
@@ -99,40 +116,58 @@ export async function cleanup(storage: BackupStorage, options: CleanupOptions): 
 
     const graceBefore = new Date(now - BLOB_GRACE_MS);
     const garbage = await findGarbage(storage.content, references, graceBefore);
-    // A backup started since the index was read could be reusing one of these blobs right now.
-    report.skipped = await busyReason(storage.runs, staleBefore);
+    report.skipped = await busyReason(storage, staleBefore);
     if (report.skipped) {
         log?.warn(`cleanup: ${report.skipped}; unreferenced blobs are left for a later cleanup`);
         return report;
     }
+    let kept = 0;
     await mapConcurrently(garbage, PARALLEL_BLOB_DELETES, async (blob) => {
-        await storage.content.deleteBlob(blob.name);
+        if (!(await storage.content.deleteIfUnchanged(blob.name, blob.etag))) {
+            kept++;
+            return;
+        }
         report.blobsDeleted++;
         report.bytesFreed += blob.size;
     });
-    log?.info(`cleanup: deleted ${report.blobsDeleted} unreferenced blobs (${report.bytesFreed} bytes)`);
+    log?.info(
+        `cleanup: deleted ${report.blobsDeleted} unreferenced blobs (${report.bytesFreed} bytes); ` +
+            `${kept} were written since they were listed (reused by a backup) or already gone, and are kept`,
+    );
     return report;
 }
 
-/** Deletes the runs that ended before the cutoff; returns how many. */
-async function pruneRuns(runs: RunHistory, cutoff: string, staleBefore: string): Promise<number> {
+/** Deletes the runs that ended before the cutoff, or crashed (still running, started before `crashedBefore`). */
+async function pruneRuns(runs: RunHistory, cutoff: string, crashedBefore: string): Promise<number> {
     const expired: string[] = [];
     for await (const run of runs.listRuns()) {
-        const end = run.endedAt || (run.startedAt < staleBefore ? run.startedAt : '');
+        const end = run.endedAt || (run.startedAt < crashedBefore ? run.startedAt : '');
         if (end && end < cutoff) expired.push(run.runId);
     }
     for (const runId of expired) await runs.deleteRun(runId);
     return expired.length;
 }
 
-/** Why cleanup must not touch what a backup may be writing, or '' when no run is in progress. */
-async function busyReason(runs: RunHistory, staleBefore: string): Promise<string> {
+/** Why cleanup must not touch what a backup may be writing, or '' when no backup is busy. */
+async function busyReason(storage: BackupStorage, staleBefore: string): Promise<string> {
     const running: RunEntity[] = [];
-    for await (const run of runs.listRuns(new Date(staleBefore))) {
+    for await (const run of storage.runs.listRuns(new Date(staleBefore))) {
         if (run.status === 'running' && !run.endedAt) running.push(run);
     }
     const latest = running.at(-1);
-    return latest ? `backup run ${latest.runId} (started ${latest.startedAt}) is in progress` : '';
+    if (latest) return `backup run ${latest.runId} (started ${latest.startedAt}) is in progress`;
+    const locked = await lockedMailboxes(storage.content);
+    if (locked.length > 0) return `a backup is working on mailbox ${locked[0]} (its lock is held)`;
+    return '';
+}
+
+/** Mailboxes whose lock (locks/<mailbox id>, mailboxLocks.ts) a live backup holds right now. */
+async function lockedMailboxes(content: ContentStore): Promise<string[]> {
+    const locked: string[] = [];
+    for await (const blob of content.listBlobs(LOCK_PREFIX)) {
+        if (blob.leased) locked.push(blob.name.slice(LOCK_PREFIX.length));
+    }
+    return locked;
 }
 
 async function listMailboxIds(storage: BackupStorage): Promise<string[]> {
@@ -199,12 +234,8 @@ function addReferences(references: Set<string>, ...blobNames: string[]): void {
 }
 
 /** Blobs past the grace period that no row names, and abandoned staging blobs. */
-async function findGarbage(
-    content: ContentStore,
-    references: Set<string>,
-    graceBefore: Date,
-): Promise<{ name: string; size: number }[]> {
-    const garbage: { name: string; size: number }[] = [];
+async function findGarbage(content: ContentStore, references: Set<string>, graceBefore: Date): Promise<ListedBlob[]> {
+    const garbage: ListedBlob[] = [];
     for (const prefix of [...BLOB_PREFIXES, STAGING_PREFIX]) {
         for await (const blob of content.listBlobs(prefix)) {
             if (blob.lastModified >= graceBefore) continue;

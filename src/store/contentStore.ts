@@ -17,6 +17,11 @@
  * resolves never points at a missing or half-written blob. Partial data only ever lives in staging/:
  * uncommitted blocks, which the service discards after 7 days, or, after a crash between upload and
  * delete, a committed staging blob that cleanup may delete by age.
+ *
+ * Reuse: a put that finds its blob already there marks it (Set Blob Metadata `reusedat`, which changes its
+ * ETag and Last-Modified) unless it was modified within REUSE_MARK_AGE_MS, and returns only then. Cleanup
+ * deletes an unreferenced blob only while its ETag is the one it listed (If-Match), so a blob a backup is
+ * about to name again is never deleted from under it; see cleanup.ts for the whole argument.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -24,7 +29,7 @@ import { Readable } from 'node:stream';
 import type { BlobHTTPHeaders, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 
 import { copySource } from './copySource';
-import { isBlobAlreadyPresent } from './storageErrors';
+import { hasStatus, isBlobAlreadyPresent, isNotFound } from './storageErrors';
 
 export interface StoredContent {
     sha256: string;
@@ -38,7 +43,27 @@ export interface StoredContent {
 export interface ContentStoreOptions {
     /** Content up to this many bytes is buffered and stored in one request; larger goes through staging/. */
     bufferLimit?: number;
+    /** The clock reuse ages are measured against: the real one outside tests. */
+    now?: () => Date;
 }
+
+export interface ListedBlob {
+    name: string;
+    size: number;
+    lastModified: Date;
+    /** Identifies this state of the blob: any write (a reuse mark included) changes it. */
+    etag: string;
+    /** A lease is held on it right now (lock blobs, mailboxLocks.ts). */
+    leased: boolean;
+}
+
+/**
+ * A reused blob modified longer ago than this is marked. Each mark is a write, and where versioning is on
+ * also a new blob version, so a blob reused by every message of a busy day is marked about once a day.
+ * Cleanup's grace period must exceed it by the longest a backup takes from a put to the index row naming
+ * the blob (cleanup.ts).
+ */
+export const REUSE_MARK_AGE_MS = 24 * 60 * 60 * 1000;
 
 const DEFAULT_BUFFER_LIMIT = 4 * 1024 * 1024;
 // Staging uploads hold at most BLOCK_SIZE × UPLOAD_CONCURRENCY in memory (plus the stream's own buffer).
@@ -47,6 +72,8 @@ const UPLOAD_CONCURRENCY = 2;
 // Copy Blob From URL copies at most 256 MiB; Exchange limits a message to 150 MB.
 // https://learn.microsoft.com/rest/api/storageservices/copy-blob-from-url
 const MAX_COPY_BYTES = 256 * 1024 * 1024;
+// A put whose blob is deleted between finding it present and marking it stores it again, this many times.
+const CREATE_ATTEMPTS = 3;
 // A download stream that breaks is resumed from where it broke, this many times.
 const DOWNLOAD_RESUMES = 3;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -57,12 +84,14 @@ const BYTES: BlobHTTPHeaders = { blobContentType: 'application/octet-stream' };
 
 export class ContentStore {
     private readonly bufferLimit: number;
+    private readonly now: () => Date;
 
     constructor(
         private readonly container: ContainerClient,
         options: ContentStoreOptions = {},
     ) {
         this.bufferLimit = options.bufferLimit ?? DEFAULT_BUFFER_LIMIT;
+        this.now = options.now ?? (() => new Date());
     }
 
     /** Stores a message's MIME. `sizeHint` above the buffer limit skips buffering. */
@@ -95,13 +124,32 @@ export class ContentStore {
         return response.readableStreamBody;
     }
 
-    async *listBlobs(prefix: string): AsyncIterable<{ name: string; size: number; lastModified: Date }> {
+    async *listBlobs(prefix: string): AsyncIterable<ListedBlob> {
         for await (const blob of this.container.listBlobsFlat({ prefix })) {
             yield {
                 name: blob.name,
                 size: blob.properties.contentLength ?? 0,
                 lastModified: blob.properties.lastModified,
+                etag: blob.properties.etag,
+                leased: blob.properties.leaseState === 'leased',
             };
+        }
+    }
+
+    /**
+     * Deletes a blob only if it is still as listed with `etag`. False when it was not deleted: written since
+     * (a backup reused it), or already gone.
+     */
+    async deleteIfUnchanged(blobName: string, etag: string): Promise<boolean> {
+        // Listings give the ETag bare; HTTP (and so If-Match) quotes it.
+        const ifMatch = etag.startsWith('"') ? etag : `"${etag}"`;
+        try {
+            const result = await this.container.getBlobClient(blobName).deleteIfExists({ conditions: { ifMatch } });
+            return result.succeeded;
+        } catch (error) {
+            // Azurite answers 412 for a blob that is gone as well as for one that changed.
+            if (hasStatus(error, 412)) return false;
+            throw error;
         }
     }
 
@@ -173,24 +221,50 @@ export class ContentStore {
         }
     }
 
-    /** Put Blob, only if no blob has the name. Returns false when one had. */
-    private async createOnce(blob: BlockBlobClient, bytes: Buffer, headers: BlobHTTPHeaders): Promise<boolean> {
-        try {
-            await blob.upload(bytes, bytes.length, { blobHTTPHeaders: headers, conditions: { ifNoneMatch: '*' } });
-            return true;
-        } catch (error) {
-            if (isBlobAlreadyPresent(error)) return false;
-            throw error;
-        }
+    /** Put Blob, only if no blob has the name. Returns false when one had (now marked reused). */
+    private createOnce(blob: BlockBlobClient, bytes: Buffer, headers: BlobHTTPHeaders): Promise<boolean> {
+        return this.createOrReuse(blob, () =>
+            blob.upload(bytes, bytes.length, { blobHTTPHeaders: headers, conditions: { ifNoneMatch: '*' } }),
+        );
     }
 
     private async copyOnce(staging: BlockBlobClient, target: BlockBlobClient): Promise<boolean> {
         const { url, sourceAuthorization } = await copySource(staging);
+        return this.createOrReuse(target, () =>
+            target.syncCopyFromURL(url, { sourceAuthorization, conditions: { ifNoneMatch: '*' } }),
+        );
+    }
+
+    /** A conditional create; true when it created the blob, false when the blob was there and is marked reused. */
+    private async createOrReuse(blob: BlockBlobClient, create: () => Promise<unknown>): Promise<boolean> {
+        for (let attempt = 1; ; attempt++) {
+            try {
+                await create();
+                return true;
+            } catch (error) {
+                if (!isBlobAlreadyPresent(error)) throw error;
+            }
+            if (await this.markReused(blob)) return false;
+            if (attempt === CREATE_ATTEMPTS) throw new Error(`${blob.name} was deleted each time it was stored`);
+        }
+    }
+
+    /**
+     * Marks a blob found present (see the header), unless it was modified within REUSE_MARK_AGE_MS:
+     * If-Unmodified-Since makes that one request. False when the blob is gone (cleanup deleted it since).
+     */
+    private async markReused(blob: BlockBlobClient): Promise<boolean> {
+        const now = this.now();
+        const markedBefore = new Date(now.getTime() - REUSE_MARK_AGE_MS);
         try {
-            await target.syncCopyFromURL(url, { sourceAuthorization, conditions: { ifNoneMatch: '*' } });
+            await blob.setMetadata(
+                { reusedat: now.toISOString() },
+                { conditions: { ifUnmodifiedSince: markedBefore } },
+            );
             return true;
         } catch (error) {
-            if (isBlobAlreadyPresent(error)) return false;
+            if (hasStatus(error, 412)) return true; // modified lately: young enough for cleanup to leave it
+            if (isNotFound(error)) return false;
             throw error;
         }
     }

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { cleanup } from '../../src/backup/cleanup';
+import { ContentStore } from '../../src/store/contentStore';
 import { emptyCounters, type MessageEntity, type RunStatus } from '../../src/store/entities';
 import { type BackupStorage, openStorage } from '../../src/store/storage';
 import { attachmentRowKey, toTableKey, versionRowKey } from '../../src/store/tableKeys';
@@ -39,15 +40,15 @@ interface Stored {
 }
 
 /** Writes a message's history the way a backup does: blobs first, then versions, attachments, message row. */
-async function backUp(mailboxId: string, message: MessageHistory): Promise<Stored> {
-    const writer = storage.index.writer(mailboxId);
+async function backUp(mailboxId: string, message: MessageHistory, into = storage): Promise<Stored> {
+    const writer = into.index.writer(mailboxId);
     const blobs: string[] = [];
     let row: MessageEntity | undefined;
     for (const [i, version] of message.versions.entries()) {
         // The same text gives the same bytes, whichever message holds it: content is stored once.
         const mime = `Subject: ${version.body}\r\n\r\n${version.body}\r\n`;
-        const eml = await storage.content.putMime(Readable.from([Buffer.from(mime)]));
-        const json = await storage.content.putJson(eml.sha256, { subject: version.body });
+        const eml = await into.content.putMime(Readable.from([Buffer.from(mime)]));
+        const json = await into.content.putJson(eml.sha256, { subject: version.body });
         blobs.push(eml.blobName, json.blobName);
         const number = i + 1;
         row = messageRow(mailboxId, message, { number, at: version.at, eml: eml.blobName, json: json.blobName });
@@ -68,7 +69,7 @@ async function backUp(mailboxId: string, message: MessageHistory): Promise<Store
         });
     }
     for (const [i, content] of (message.attachments ?? []).entries()) {
-        const put = await storage.content.putAttachment(Readable.from([Buffer.from(content)]));
+        const put = await into.content.putAttachment(Readable.from([Buffer.from(content)]));
         blobs.push(put.blobName);
         writer.upsertAttachment({
             partitionKey: mailboxId,
@@ -102,7 +103,6 @@ function messageRow(
         sha256: '',
         size: 0,
         changeKey: `ck${version.number}`,
-        contentFingerprint: '',
         folderId: 'inbox',
         folderPath: 'Inbox',
         subject: message.id,
@@ -156,11 +156,14 @@ async function listBlobNames(store: BackupStorage): Promise<string[]> {
     return names;
 }
 
+function testContainer(): ContainerClient {
+    return BlobServiceClient.fromConnectionString(testConnectionString()).getContainerClient(prefix);
+}
+
 /** A blob left in staging/ by a backup that crashed between its upload and its copy. */
 async function leaveStagingBlob(): Promise<string> {
     const name = `staging/${uniquePrefix()}`;
-    const container = BlobServiceClient.fromConnectionString(testConnectionString()).getContainerClient(prefix);
-    await container.getBlockBlobClient(name).upload('partial', 7);
+    await testContainer().getBlockBlobClient(name).upload('partial', 7);
     return name;
 }
 
@@ -276,7 +279,7 @@ describe('cleanup of an index', () => {
         expect(await expectEveryCurrentMessageRestorable(storage)).toBe(1);
     });
 
-    it('deletes unreferenced and staging blobs only once they are a day old', async () => {
+    it('deletes unreferenced and staging blobs only once they are three days old', async () => {
         await backUp('alice', { id: 'kept', versions: [{ body: 'kept', at: daysBefore(1, new Date()) }] });
         const orphan = await storage.content.putMime(Readable.from([Buffer.from('stored, row never written')]));
         const staging = await leaveStagingBlob();
@@ -336,6 +339,56 @@ describe('cleanup of an index', () => {
         expect(await Promise.all([...gone.blobs, orphan.blobName, ...edited.blobs].map(blobExists))).not.toContain(
             false,
         );
+    });
+
+    it('keeps content a backup stores again between the listing of unreferenced blobs and their deletion', async () => {
+        const logo = { versions: [{ body: 'signature logo', at: daysBefore(90) }], attachments: ['logo.png bytes'] };
+        const purged = await backUp('alice', { id: 'old-mail', ...logo, deletedAt: daysBefore(60) });
+        // The backup that races cleanup runs ten days on as well: what it finds stored is old by its clock.
+        const racingBackup = { ...storage, content: new ContentStore(testContainer(), { now: () => LATER }) };
+        const newMail = { ...logo, versions: [{ body: 'signature logo', at: daysBefore(0) }] };
+        let race: Promise<Stored> | undefined;
+        // Cleanup has read the index and listed the unreferenced blobs; before its first delete, a backup
+        // stores a new message with the same content and writes its row.
+        const content = storage.content;
+        const racedContent = Object.assign(Object.create(content) as ContentStore, {
+            deleteIfUnchanged: async (name: string, etag: string) => {
+                race ??= backUp('alice', { id: 'new-mail', ...newMail }, racingBackup);
+                await race;
+                return content.deleteIfUnchanged(name, etag);
+            },
+        });
+
+        const report = await cleanup({ ...storage, content: racedContent }, { days: RETENTION_DAYS, now: LATER });
+
+        const reused = await race;
+        expect(reused?.blobs).toEqual(purged.blobs);
+        expect(report).toMatchObject({ messagesDeleted: 1, blobsDeleted: 0, skipped: '' });
+        expect(await Promise.all(purged.blobs.map(blobExists))).toEqual([true, true, true]);
+        expect(await expectEveryCurrentMessageRestorable(storage)).toBe(1);
+    });
+
+    it('counts a backup holding a mailbox lock as busy however long ago its run started', async () => {
+        const runId = await recordRun(daysBefore(7), '', 'running', ['alice']);
+        const lock = await storage.locks.acquire('alice', runId);
+        if (!lock.acquired) throw new Error('the lock of a fresh mailbox is free');
+        try {
+            const gone = await backUp('alice', {
+                id: 'gone',
+                versions: [{ body: 'maybe revived by the week-long backup', at: daysBefore(90) }],
+                deletedAt: daysBefore(60),
+            });
+
+            const report = await cleanup(storage, { days: 5, now: LATER });
+
+            expect(report.skipped).toBe('a backup is working on mailbox alice (its lock is held)');
+            expect(report).toMatchObject({ runsDeleted: 0, messagesDeleted: 0, blobsDeleted: 0 });
+            expect(await storage.runs.getRun(runId)).toMatchObject({ status: 'running' });
+            expect(await storage.index.get('alice', 'gone')).toBeDefined();
+            expect(await Promise.all(gone.blobs.map(blobExists))).toEqual([true, true]);
+        } finally {
+            await lock.lease.release();
+        }
     });
 
     it('keeps everything a current message needs in a random history, and nothing unreferenced', async () => {
