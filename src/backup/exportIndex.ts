@@ -17,7 +17,8 @@
  *
  * The document is streamed: memory stays at one message row whatever the index holds. It is written
  * to a temporary file beside the target and renamed over it only once complete, so a failed export
- * never leaves a half-written file under the target's name.
+ * never leaves a half-written file under the target's name. The file is created 0600, readable by its
+ * owner only (every message's subject and sender is in it; a umask can only narrow that).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -50,7 +51,10 @@ export async function exportIndex(
     );
     try {
         // flush: the data reaches the disk before the rename makes it the export.
-        await pipeline(indexJson(storage, options.now, summary), createWriteStream(temporary, { flush: true }));
+        await pipeline(
+            indexJson(storage, options.now, summary),
+            createWriteStream(temporary, { flush: true, mode: 0o600 }),
+        );
         await rename(temporary, outPath);
     } catch (error) {
         await rm(temporary, { force: true });

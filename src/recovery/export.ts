@@ -7,6 +7,9 @@
  * in memory, and a file whose bytes differ from the recorded checksum is removed and reported instead
  * of being left looking like a good copy. Messages backed up with `--format json` have no MIME; they
  * are counted as skipped (their JSON copy is not a message file a mail client could open).
+ *
+ * An export is someone's mail: every folder it creates is 0700 and every file 0600, for its owner only (a
+ * umask can only narrow that; an export folder that existed already keeps its own mode).
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -55,6 +58,9 @@ export interface ExportSummary {
 /** Messages streamed side by side (eml); an mbox file takes its messages one at a time. */
 const EXPORT_LANES = 8;
 
+const PRIVATE_FILE = 0o600;
+const PRIVATE_FOLDER = 0o700;
+
 export async function exportMailbox(
     storage: BackupStorage,
     mailbox: { id: string; userPrincipalName: string },
@@ -93,7 +99,7 @@ export async function exportMailbox(
 export async function prepareExportFolder(out: string): Promise<string> {
     const root = path.resolve(out);
     try {
-        await mkdir(root, { recursive: true });
+        await mkdir(root, { recursive: true, mode: PRIVATE_FOLDER });
         const entries = await readdir(root);
         if (entries.length > 0) {
             throw new ConfigError(`--out: ${root} is not empty; export into a new or empty folder`);
@@ -110,7 +116,7 @@ export async function prepareExportFolder(out: string): Promise<string> {
 /** Proves the folder is writable before the first message is read: creates a file and removes it. */
 async function probeWritable(root: string): Promise<void> {
     const probe = path.join(root, '.write-test');
-    await writeFile(probe, '', { flag: 'wx' });
+    await writeFile(probe, '', { flag: 'wx', mode: PRIVATE_FILE });
     await rm(probe, { force: true });
 }
 
@@ -136,7 +142,7 @@ class MessageWriter {
         const date = message.receivedAt.slice(0, 10);
         const file = this.layout.fileIn(directory, `${date} ${message.subject || '(no subject)'}`.trim(), '.eml');
         try {
-            await this.copyContent(message, [], () => createWriteStream(file, { flags: 'wx' }));
+            await this.copyContent(message, [], () => createWriteStream(file, { flags: 'wx', mode: PRIVATE_FILE }));
         } catch (error) {
             await rm(file, { force: true });
             throw error;
@@ -168,7 +174,7 @@ class MessageWriter {
                 () => undefined,
             );
             const openSink = () => {
-                const sink = createWriteStream(file, { flags: before === undefined ? 'wx' : 'a' });
+                const sink = createWriteStream(file, { flags: before === undefined ? 'wx' : 'a', mode: PRIVATE_FILE });
                 sink.write(fromLine(message.receivedAt));
                 return sink;
             };
@@ -189,7 +195,7 @@ class MessageWriter {
         let created = this.directories.get(directory);
         if (!created) {
             if (this.options.format === 'eml' && directory !== this.layout.root) this.summary.folders++;
-            created = mkdir(directory, { recursive: true }).then(() => undefined);
+            created = mkdir(directory, { recursive: true, mode: PRIVATE_FOLDER }).then(() => undefined);
             this.directories.set(directory, created);
         }
         await created;

@@ -2,16 +2,17 @@
  * Where each exported file goes under the export folder: one directory per mailbox folder (its display
  * names made safe), and a file name no other file of the export has.
  *
- * Names are compared case-insensitively, because Windows and macOS do: two folders "Projects" and
- * "projects", or two messages with the same subject, get "name", "name (2)", ... in the order met. The
+ * Names are compared as Windows and macOS compare them (collisionKey: case and normalisation folded):
+ * two folders "Projects" and "projects", "Claſſ" and "Class", or two messages with the same subject,
+ * get "name", "name (2)", ... in the order met. The
  * files themselves are created exclusively (`wx`), so even a name this missed never overwrites.
  */
 import path from 'node:path';
 
-import { safeName } from './safeNames';
+import { collisionKey, safeName } from './safeNames';
 
 export class ExportLayout {
-    /** Lowercased path of every directory and file handed out, to what it was handed out for. */
+    /** The collision key of every directory and file handed out, to what it was handed out for. */
     private readonly taken = new Map<string, string>();
     private readonly directories = new Map<string, string>();
 
@@ -43,7 +44,7 @@ export class ExportLayout {
     private claim(directory: string, name: string, extension: string, owner: string | undefined): string {
         for (let n = 1; ; n++) {
             const candidate = path.join(directory, `${n === 1 ? name : `${name} (${n})`}${extension}`);
-            const key = candidate.toLowerCase();
+            const key = collisionKey(candidate);
             const holder = this.taken.get(key);
             if (holder !== undefined && (owner === undefined || holder !== owner)) continue;
             this.assertInside(candidate);

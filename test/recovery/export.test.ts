@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -20,7 +20,23 @@ const MIB = 1024 * 1024;
 const STACK = /^\s+at /m;
 // What no exported name may hold on any common filesystem.
 // eslint-disable-next-line no-control-regex -- control characters are among what must not appear
-const UNSAFE_NAME = /[<>:"\\|?*\u0000-\u001f]|[. ]$|^\.|^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
+const UNSAFE_NAME = /[<>:"\\|?*\u0000-\u001f]|[. ]$|^\.|^(con|prn|aux|nul|conin\$|conout\$|com\d|lpt\d) *(\..*)?$/i;
+
+/** How NTFS compares names (each character upper-cased) and how APFS does (case and normalisation folded). */
+const FOLDS: [string, (name: string) => string][] = [
+    ['NTFS', (name) => name.toUpperCase()],
+    ['APFS', (name) => name.normalize('NFD').toUpperCase().toLowerCase().normalize('NFD')],
+];
+
+/** Fails when two of `files` would be one file on NTFS or APFS. */
+function expectDistinctWhereFolded(files: string[]): void {
+    for (const [fileSystem, fold] of FOLDS) {
+        const byKey = new Map<string, string[]>();
+        for (const file of files) byKey.set(fold(file), [...(byKey.get(fold(file)) ?? []), file]);
+        const same = [...byKey.values()].filter((group) => group.length > 1);
+        expect(same, `one file on ${fileSystem}`).toEqual([]);
+    }
+}
 
 /** The messages' checksums grouped by folder, each group sorted: what an export must reproduce. */
 function byFolder(user: SimUser): string[][] {
@@ -123,6 +139,85 @@ describe('export of a backed-up mailbox', () => {
             );
         }
         expect(groups.sort()).toEqual(byFolder(alice));
+    });
+
+    it('keeps apart folders whose names Windows or macOS would fold into one, and renames device names', async () => {
+        r = await createRecoveryHarness();
+        const alice = r.h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        const names = [
+            'Class',
+            'Claſſ',
+            'σοφός',
+            'σοφόσ',
+            'µ',
+            'μ',
+            'caf\u00e9',
+            'cafe\u0301',
+            'CON .txt',
+            'CONIN$',
+            'conout$',
+        ];
+        for (const name of names) alice.addMessage(alice.addFolder('Inbox', name).id, { subject: `in ${name}` });
+        await r.backup('full');
+
+        for (const format of ['eml', 'mbox']) {
+            const out = path.join(work, format);
+            const result = await runCli(['export', '--mailbox', alice.upn, '--out', out, '--format', format], r.cliEnv);
+
+            expect(result.stderr).toBe('');
+            expect(result.code).toBe(0);
+            const files = await filesUnder(out);
+            expectDistinctWhereFolded(files);
+            expectDistinctWhereFolded(format === 'eml' ? files.map((f) => path.dirname(f)) : files);
+            for (const part of files.flatMap((file) => file.split(path.sep))) expect(part).not.toMatch(UNSAFE_NAME);
+            if (format === 'eml') {
+                expect(await exportedByDirectory(out)).toEqual(byFolder(alice));
+            } else {
+                const groups = await Promise.all(
+                    files.map(async (f) =>
+                        readMboxrd(await readFile(path.join(out, f)))
+                            .map(sha256)
+                            .sort(),
+                    ),
+                );
+                expect(groups.sort()).toEqual(byFolder(alice));
+            }
+        }
+    });
+
+    it('creates every exported folder and file, and the index export, readable by their owner only', async () => {
+        r = await createRecoveryHarness();
+        const alice = r.h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        alice.addFolder('Inbox', 'Projects');
+        alice.addMessage('Inbox/Projects', { subject: 'plan' });
+        alice.addMessage('Inbox', { subject: 'hello' });
+        await r.backup('full');
+        // The usual umask, which leaves files readable by everyone; the CLI inherits it.
+        const umask = process.umask(0o022);
+        try {
+            for (const format of ['eml', 'mbox']) {
+                const out = path.join(work, format);
+                const result = await runCli(
+                    ['export', '--mailbox', alice.upn, '--out', out, '--format', format],
+                    r.cliEnv,
+                );
+                expect(result.code, result.stderr).toBe(0);
+                const entries = await readdir(out, { recursive: true, withFileTypes: true });
+                expect(entries.some((e) => e.isDirectory())).toBe(true);
+                expect(((await stat(out)).mode & 0o777).toString(8), out).toBe('700');
+                for (const entry of entries) {
+                    const file = path.join(entry.parentPath, entry.name);
+                    const mode = ((await stat(file)).mode & 0o777).toString(8);
+                    expect(mode, file).toBe(entry.isDirectory() ? '700' : '600');
+                }
+            }
+            const index = path.join(work, 'index.json');
+            const result = await runCli(['export-index', '--out', index], r.cliEnv);
+            expect(result.code, result.stderr).toBe(0);
+            expect(((await stat(index)).mode & 0o777).toString(8)).toBe('600');
+        } finally {
+            process.umask(umask);
+        }
     });
 
     it('exports a 120 MB message without holding it in memory', async () => {
