@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { RunType } from '../../src/store/entities';
 import { startSimulator, type Simulator, type Tenant } from '../sim';
+import { embeddedStorageScaling } from './embeddedStorage';
 import { type EngineProcessOptions, type EngineResult, runEngine } from './engineJob';
 import { exportThroughput } from './exportRun';
 import { type Conditions, measure, type Row } from './measure';
@@ -64,6 +65,7 @@ export const SCENARIOS: Scenario[] = [
     { name: 'one 120 MB message', run: largeMessage },
     { name: 'zero latency, 8 × 1,500', run: zeroLatency },
     { name: 'full, 50 × 2,000', flag: 'large', run: (ctx) => full(ctx, 50, 2_000) },
+    { name: 'embedded Azurite, full 1 × 20,000', flag: 'large', run: (ctx) => embeddedStorageScaling(ctx, 20_000) },
     { name: 'export throughput', run: exportThroughput },
     { name: 'restore into another mailbox, 1 × 1,000', run: (ctx) => restoreThroughput(ctx, 1_000) },
 ];
