@@ -33,7 +33,7 @@ export async function openCliStorage(env: Env): Promise<CliEnvironment> {
     let storageLabel = location.identity ? location.identity.blobServiceUrl : storageAccountLabel(connectionString);
     if (!connectionString && !location.identity) {
         const dataDir = path.resolve(env.BACKUP_LOCAL_DATA ?? '.mail-backup', 'azurite');
-        azurite = await startAzurite({ location: dataDir });
+        azurite = await startAzurite({ location: dataDir, generatedKey: true });
         connectionString = azurite.connectionString;
         storageLabel = `embedded Azurite (${dataDir})`;
     }

@@ -3,20 +3,26 @@
  * Storage account is configured, and the tests' storage.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, readFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { StorageError } from '../errors';
+import { ConfigError, StorageError } from '../errors';
 
 export interface AzuriteOptions {
-    /** Folder for Azurite's data, created if missing. */
+    /** Folder for Azurite's data, created if missing, private to the user (0700). */
     location: string;
     /** Keep all data in memory and lose it on stop; nothing is written to `location` then. */
     inMemory?: boolean;
+    /**
+     * Serve an account key generated once and kept in `location` (KEY_FILE, mode 0600) instead of the
+     * public well-known development key, so that no other local user can read the data while it runs.
+     */
+    generatedKey?: boolean;
     /** Ports default to free ones picked at start. */
     blobPort?: number;
     queuePort?: number;
@@ -39,10 +45,15 @@ interface Ports {
 }
 
 const HOST = '127.0.0.1';
-// The well-known development account every Azurite accepts:
+// The well-known development account and key every Azurite accepts unless told otherwise (the tests' key):
 // https://learn.microsoft.com/azure/storage/common/storage-use-azurite#well-known-storage-account-and-key
 const ACCOUNT_NAME = 'devstoreaccount1';
-const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const WELL_KNOWN_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+/** Beside Azurite's own files in its location; see docs/local-storage.md. */
+export const KEY_FILE = 'account-key';
+/** A key as long as the well-known one: 64 random bytes, in base64. */
+const KEY_BYTES = 64;
+const KEY_FORMAT = /^[A-Za-z0-9+/]{86}==$/;
 const START_ATTEMPTS = 3;
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 3_000;
@@ -64,9 +75,12 @@ const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent(`
 `)}`;
 
 export async function startAzurite(options: AzuriteOptions): Promise<RunningAzurite> {
-    const location = path.resolve(options.location);
-    await mkdir(location, { recursive: true });
     const script = await azuriteScript();
+    const location = path.resolve(options.location);
+    await mkdir(location, { recursive: true, mode: 0o700 });
+    // A folder an earlier version created with the default umask is made private too.
+    await chmod(location, 0o700);
+    const accountKey = options.generatedKey ? await generatedKey(location) : WELL_KNOWN_KEY;
     const portGiven = [options.blobPort, options.queuePort, options.tablePort].some((port) => port !== undefined);
     for (let attempt = 1; ; attempt++) {
         const free = await freePorts();
@@ -76,7 +90,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
             table: options.tablePort ?? free.table,
         };
         try {
-            return await launch(script, location, ports, options.inMemory ?? false);
+            return await launch(script, { location, ports, accountKey, inMemory: options.inMemory ?? false });
         } catch (error) {
             // Another process may take a free port between our probe and Azurite's listen; then try
             // other ones. A port the caller gave would be taken again, so that fails at once.
@@ -86,10 +100,48 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
     }
 }
 
+/**
+ * Azurite's command-line script. Azurite is a development dependency, so a production install (the
+ * Functions app's) has none; there the CLI needs a storage account.
+ */
 async function azuriteScript(): Promise<string> {
-    const manifestPath = require.resolve('azurite/package.json');
+    let manifestPath: string;
+    try {
+        manifestPath = require.resolve('azurite/package.json');
+    } catch (error) {
+        throw new ConfigError(
+            'No storage account is configured (BACKUP_STORAGE_CONNECTION_STRING) and Azurite, the local storage ' +
+                'used instead, is not installed: set the storage account, or install with dev dependencies (npm ci).',
+            { cause: error },
+        );
+    }
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { bin: { azurite: string } };
     return path.resolve(path.dirname(manifestPath), manifest.bin.azurite);
+}
+
+/**
+ * The account key kept in `location`, generated on first use. It is written under a temporary name and
+ * linked into place, so two processes starting at once agree on one complete key.
+ */
+async function generatedKey(location: string): Promise<string> {
+    const file = path.join(location, KEY_FILE);
+    const draft = `${file}.${randomBytes(6).toString('hex')}`;
+    await writeFile(draft, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+        await link(draft, file);
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+        await rm(draft, { force: true });
+    }
+    await chmod(file, 0o600);
+    const key = (await readFile(file, 'utf8')).trim();
+    if (!KEY_FORMAT.test(key)) {
+        throw new StorageError(
+            `${file} does not hold an account key (${KEY_BYTES} bytes in base64); delete it to have one generated.`,
+        );
+    }
+    return key;
 }
 
 /** Ports the system hands out for port 0; the three listen at once, so they are distinct. */
@@ -107,7 +159,15 @@ async function listenOnAnyPort(): Promise<net.Server> {
     return server;
 }
 
-async function launch(script: string, location: string, ports: Ports, inMemory: boolean): Promise<RunningAzurite> {
+interface LaunchOptions {
+    location: string;
+    ports: Ports;
+    accountKey: string;
+    inMemory: boolean;
+}
+
+async function launch(script: string, options: LaunchOptions): Promise<RunningAzurite> {
+    const { location, ports, accountKey, inMemory } = options;
     const args = [
         // @azure/storage-blob 12.31 sends x-ms-version 2026-02-06, newer than Azurite 3.35.0's 2025-11-05.
         ...['--skipApiVersionCheck', '--loose', '--disableTelemetry', '--silent'],
@@ -116,9 +176,15 @@ async function launch(script: string, location: string, ports: Ports, inMemory: 
         ...['--blobHost', HOST, '--queueHost', HOST, '--tableHost', HOST],
         ...['--blobPort', String(ports.blob), '--queuePort', String(ports.queue), '--tablePort', String(ports.table)],
     ];
+    // Azurite takes its accounts from AZURITE_ACCOUNTS, which replaces the well-known one; the environment,
+    // unlike the arguments, is not visible to other local users. Azurite falls back to the well-known key
+    // on a value it cannot parse, hence KEY_FORMAT.
+    // https://github.com/Azure/Azurite#customized-storage-accounts--keys
+    const env = { ...process.env, AZURITE_ACCOUNTS: `${ACCOUNT_NAME}:${accountKey}` };
     // cwd is `location`, so nothing Azurite writes lands in the caller's working directory.
     const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, script, ...args], {
         cwd: location,
+        env,
         stdio: ['ignore', 'ignore', 'pipe'],
     });
     const stderr = child.stderr as net.Socket;
@@ -158,7 +224,7 @@ async function launch(script: string, location: string, ports: Ports, inMemory: 
         connectionString: [
             'DefaultEndpointsProtocol=http',
             `AccountName=${ACCOUNT_NAME}`,
-            `AccountKey=${ACCOUNT_KEY}`,
+            `AccountKey=${accountKey}`,
             `BlobEndpoint=${endpoints.blob}`,
             `QueueEndpoint=${endpoints.queue}`,
             `TableEndpoint=${endpoints.table}`,

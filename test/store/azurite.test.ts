@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +11,22 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
 import { StorageError } from '../../src/errors';
-import { startAzurite, type RunningAzurite } from '../../src/store/azurite';
+import { KEY_FILE, startAzurite, type RunningAzurite } from '../../src/store/azurite';
+import { startCli } from '../support/cliProcess';
 import { uniquePrefix } from '../support/storage';
+
+const WELL_KNOWN_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+/** Preloaded into a CLI process: resolves `azurite` as a production install would, to nothing. */
+const WITHOUT_AZURITE = `data:text/javascript,${encodeURIComponent(`
+    import Module from 'node:module';
+    const resolve = Module._resolveFilename;
+    Module._resolveFilename = function (request, ...rest) {
+        if (request === 'azurite' || request.startsWith('azurite/')) {
+            throw Object.assign(new Error('Cannot find module ' + request), { code: 'MODULE_NOT_FOUND' });
+        }
+        return resolve.call(this, request, ...rest);
+    };
+`)}`;
 
 describe('an Azurite started in memory', () => {
     let location: string;
@@ -115,6 +129,72 @@ describe('startAzurite', () => {
     });
 });
 
+describe('the embedded Azurite (a generated key)', () => {
+    it('refuses the public well-known key, and keeps its own across restarts', async () => {
+        const location = await temporaryLocation();
+        const prefix = uniquePrefix();
+        const first = await startAzurite({ location, generatedKey: true });
+        await writeEntityAndBlob(first.connectionString, prefix);
+        await first.stop();
+
+        const second = await startAzurite({ location, generatedKey: true });
+        onTestFinished(() => second.stop());
+        const key = (await readFile(path.join(location, KEY_FILE), 'utf8')).trim();
+        const wellKnown = second.connectionString.replace(/AccountKey=[^;]+/, `AccountKey=${WELL_KNOWN_KEY}`);
+
+        expect(key).not.toBe(WELL_KNOWN_KEY);
+        expect(accountKey(first.connectionString)).toBe(key);
+        expect(accountKey(second.connectionString)).toBe(key);
+        expect(await readEntityAndBlob(second.connectionString, prefix)).toEqual({ sha256: 'abc', content: 'mime' });
+        await expect(readEntityAndBlob(wellKnown, prefix)).rejects.toMatchObject({ statusCode: 403 });
+        await expect(listBlobs(wellKnown, prefix)).rejects.toMatchObject({ statusCode: 403 });
+    });
+
+    it.skipIf(process.platform === 'win32')('keeps its data and key private to the user', async () => {
+        const parent = await temporaryLocation();
+        const location = path.join(parent, 'new', 'azurite');
+        const loose = path.join(parent, 'loose');
+        await mkdir(loose, { mode: 0o755 });
+        await chmod(loose, 0o755);
+
+        const created = await startAzurite({ location, generatedKey: true });
+        onTestFinished(() => created.stop());
+        const existing = await startAzurite({ location: loose, generatedKey: true });
+        onTestFinished(() => existing.stop());
+
+        expect(await modeOf(location)).toBe(0o700);
+        expect(await modeOf(path.join(location, KEY_FILE))).toBe(0o600);
+        expect(await modeOf(loose)).toBe(0o700);
+        expect(await readdir(loose)).toContain(KEY_FILE);
+    });
+
+    it('names the file when its key file holds no key', async () => {
+        const location = await temporaryLocation();
+        await writeFile(path.join(location, KEY_FILE), 'devstoreaccount1:x');
+
+        const start = startAzurite({ location, generatedKey: true });
+
+        await expect(start).rejects.toThrow(StorageError);
+        await expect(start).rejects.toThrow(`${path.join(location, KEY_FILE)} does not hold an account key`);
+    });
+});
+
+describe('the CLI without Azurite installed (a production install)', () => {
+    it('says in one line that storage is needed, and creates no data folder', async () => {
+        const data = await temporaryLocation();
+        const cli = startCli(['stats'], {
+            BACKUP_LOCAL_DATA: path.join(data, 'local'),
+            NODE_OPTIONS: `--import=${WITHOUT_AZURITE}`,
+        });
+
+        const { code, stderr } = await cli.exited;
+
+        expect(code).toBe(2);
+        expect(stderr).toMatch(/^error: No storage account is configured .* Azurite, .* is not installed: .*\n$/);
+        expect(await readdir(data)).toEqual([]);
+    });
+});
+
 async function temporaryLocation(): Promise<string> {
     const location = await mkdtemp(path.join(os.tmpdir(), 'azurite-test-'));
     onTestFinished(() => rm(location, { recursive: true, force: true }));
@@ -147,6 +227,21 @@ async function readEntityAndBlob(
     const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(prefix);
     const content = await container.getBlockBlobClient('message.eml').downloadToBuffer();
     return { sha256, content: content.toString() };
+}
+
+async function listBlobs(connectionString: string, prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(prefix);
+    for await (const blob of container.listBlobsFlat()) names.push(blob.name);
+    return names;
+}
+
+function accountKey(connectionString: string): string | undefined {
+    return /AccountKey=([^;]+)/.exec(connectionString)?.[1];
+}
+
+async function modeOf(file: string): Promise<number> {
+    return (await stat(file)).mode & 0o777;
 }
 
 /** Command lines of the Azurite processes using `location` (Azurite names it only when not in memory). */
