@@ -1,15 +1,23 @@
 /**
  * GET /api/backups — recent runs from the run history (the same table the CLI writes), newest first;
- * `?days=N` (default 30). GET /api/backups/{runId} — one run with its per-mailbox results.
+ * `?days=N` (default 30). GET /api/backups/{runId} — one run with its per-mailbox results, or
+ * `{ status: "pending" }` for a run accepted but not begun. Either needs one of the app's roles.
  */
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import * as df from 'durable-functions';
 
+import type { BackupRunInput } from './backupOrchestrator';
+import { authorize, READ_ROLES } from './shared/caller';
 import { getEngine } from './shared/engine';
+import { BACKUP_INSTANCE_ID } from './shared/names';
 import { answering, daysQuery, problem } from './shared/problem';
+import { activeInput } from './shared/startRun';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function listBackups(request: HttpRequest): Promise<HttpResponseInit> {
+    const auth = authorize(request, READ_ROLES);
+    if ('problem' in auth) return auth.problem;
     const query = daysQuery(request, 30);
     if ('problem' in query) return query.problem;
     const { days } = query;
@@ -22,7 +30,9 @@ export async function listBackups(request: HttpRequest): Promise<HttpResponseIni
     });
 }
 
-export async function getBackup(request: HttpRequest): Promise<HttpResponseInit> {
+export async function getBackup(request: HttpRequest, client: df.DurableClient): Promise<HttpResponseInit> {
+    const auth = authorize(request, READ_ROLES);
+    if ('problem' in auth) return auth.problem;
     const runId = request.params.runId ?? '';
     if (!/^\d{8}T\d{6}Z-[0-9a-f]{4}$/.test(runId)) {
         return problem(400, 'Invalid run id', `"${runId.slice(0, 40)}" is not a run id like 20261126T021500Z-3f9a.`);
@@ -30,8 +40,11 @@ export async function getBackup(request: HttpRequest): Promise<HttpResponseInit>
     return answering(async () => {
         const { storage } = await getEngine();
         const run = await storage.runs.getRun(runId);
-        if (!run)
+        if (!run) {
+            const pending = await activeInput<BackupRunInput>(client, BACKUP_INSTANCE_ID);
+            if (pending?.runId === runId) return { jsonBody: { runId, type: pending.type, status: 'pending' } };
             return problem(404, 'No such run', `Run ${runId} is not in the run history (cleanup may have removed it).`);
+        }
         const mailboxes = [];
         for await (const row of storage.runs.listMailboxRuns(runId)) {
             const { failedItems, ...rest } = withoutKeys(row);
@@ -47,4 +60,9 @@ function withoutKeys<T extends { partitionKey: string; rowKey: string }>(row: T)
 }
 
 app.http('listBackups', { route: 'backups', methods: ['GET'], authLevel: 'function', handler: listBackups });
-app.http('getBackup', { route: 'backups/{runId}', methods: ['GET'], authLevel: 'function', handler: getBackup });
+df.app.client.http('getBackup', {
+    route: 'backups/{runId}',
+    methods: ['GET'],
+    authLevel: 'function',
+    handler: getBackup,
+});

@@ -1,15 +1,21 @@
 /** Activities of the restore and verification orchestrations: thin adapters to the recovery engines. */
 import * as df from 'durable-functions';
 
+import { ConfigError } from '../errors';
 import { recordVerifyRun, totalProblems, verifyBackup } from '../recovery/verify';
 import { restoreMailbox } from '../restore/restoreMailbox';
 import { runSummaryEvent } from '../backup/runEvents';
 import type { RestoreInput } from './restoreOrchestrator';
 import { functionLogger, getEngine } from './shared/engine';
 import { ACTIVITIES } from './shared/names';
+import { restoreEvent } from './shared/restoreEvents';
+import { restoreRefusal } from './shared/restorePolicy';
 
 df.app.activity(ACTIVITIES.restoreSlice, {
     handler: async (input: RestoreInput, context) => {
+        // Whoever started the orchestration (the Durable API takes any input), the rules of POST /api/restores hold.
+        const refused = restoreRefusal(input);
+        if (refused) throw new ConfigError(`${refused.title}: ${refused.detail}`);
         const engine = await getEngine();
         const started = Date.now();
         const outcome = await restoreMailbox(
@@ -17,9 +23,7 @@ df.app.activity(ACTIVITIES.restoreSlice, {
             { ...input, asOf: input.asOf ? new Date(input.asOf) : undefined },
             { deadline: started + engine.settings.sliceMinutes * 60_000 },
         );
-        context.log(
-            `mailbackup.restore ${JSON.stringify({ restoreId: input.restoreId, status: outcome.status, ...outcome.counters })}`,
-        );
+        context.log(restoreEvent(input, { status: outcome.status, counters: outcome.counters }));
         // Failures are on the restore's row; the orchestration's history keeps only their number.
         return { ...outcome, failures: outcome.failures.length };
     },

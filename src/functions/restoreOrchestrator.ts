@@ -8,6 +8,7 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 
 import type { RestoreOutcome, RestoreRequest } from '../restore/restoreMailbox';
 import { ACTIVITIES, ORCHESTRATIONS } from './shared/names';
+import { restoreEvent } from './shared/restoreEvents';
 
 /** The request as it travels: the point in time as an ISO string. */
 export type RestoreInput = Omit<RestoreRequest, 'asOf'> & { asOf?: string };
@@ -33,16 +34,26 @@ const restoreOrchestrator: OrchestrationHandler = function* (context: Orchestrat
         } catch (error) {
             // The restore's row already says why (no write permission, unknown target, ...): the engine recorded it.
             const reason = error instanceof Error ? error.message : String(error);
-            if (!context.df.isReplaying)
-                context.error(`mailbackup.restore ${JSON.stringify({ ...input, status: 'failed', reason })}`);
+            if (!context.df.isReplaying) {
+                context.error(
+                    restoreEvent(input, { status: 'failed', reason, counters: { messagesRestored: restored } }),
+                );
+            }
             return { restoreId: input.restoreId, status: 'failed', reason, counters: { messagesRestored: restored } };
         }
         restored += outcome.counters.messagesRestored;
         if (outcome.status !== 'incomplete')
             return { ...outcome, counters: { ...outcome.counters, messagesRestored: restored } };
         idle = outcome.counters.messagesRestored > 0 ? 0 : idle + 1;
-        if (idle >= MAX_IDLE_SLICES)
-            return { ...outcome, status: 'failed', reason: 'made no progress in three slices' };
+        if (idle >= MAX_IDLE_SLICES) {
+            const reason = 'made no progress in three slices';
+            if (!context.df.isReplaying) {
+                context.error(
+                    restoreEvent(input, { status: 'failed', reason, counters: { messagesRestored: restored } }),
+                );
+            }
+            return { ...outcome, status: 'failed', reason };
+        }
     }
 };
 

@@ -2,19 +2,23 @@
  * POST /api/restores — restore a backed-up mailbox (or a folder or message of it, as of a point in time)
  * into `Restored <time>/…` of the same or another mailbox. Body: `{ "source": "user@contoso.com",
  * "target"?: "...", "asOf"?: "2026-11-20T00:00:00Z", "folder"?: "Inbox/Projects", "messageId"?: "..." }`.
- * 202 with the restore id and status URLs; 403 unless RESTORE_ENABLED (restores write to mailboxes and
- * need Mail.ReadWrite); 409 while another restore runs; 400 for a malformed body.
+ * Needs the MailBackup.Restore app role; the caller's object id is recorded on the restore.
+ * 202 with the restore id and `/api/restores/{restoreId}`; 403 unless RESTORE_ENABLED (restores write to
+ * mailboxes and need Mail.ReadWrite) or when RESTORE_ALLOWED_TARGETS leaves the target out; 409 while another
+ * restore runs; 400 for a malformed body. Never the Durable management URLs (docs/security.md).
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
-import { loadAppSettings } from '../config';
 import { findBackedUpMailbox } from '../recovery/pointInTime';
 import { newRestoreId } from '../restore/restoreMailbox';
 import type { RestoreInput } from './restoreOrchestrator';
+import { authorize, ROLES } from './shared/caller';
 import { getEngine } from './shared/engine';
 import { ORCHESTRATIONS, RESTORE_INSTANCE_ID } from './shared/names';
 import { answering, problem } from './shared/problem';
+import { MAX_CHARS, readJsonBody, stringRefusal } from './shared/requestBody';
+import { restoreRefusal, restoresOff } from './shared/restorePolicy';
 import { startSingleton } from './shared/startRun';
 
 export async function startRestore(
@@ -22,16 +26,15 @@ export async function startRestore(
     client: df.DurableClient,
     context: InvocationContext,
 ): Promise<HttpResponseInit> {
+    const auth = authorize(request, [ROLES.restore]);
+    if ('problem' in auth) return auth.problem;
     return answering(async () => {
-        if (!loadAppSettings(process.env).restoreEnabled) {
-            return problem(
-                403,
-                'Restore is turned off',
-                'Restores write into mailboxes. To allow them, grant the app Mail.ReadWrite and set RESTORE_ENABLED=true.',
-            );
-        }
-        const parsed = parseRestoreRequest(await request.text());
+        const off = restoresOff();
+        if (off) return problem(403, off.title, off.detail);
+        const parsed = await parseRestoreRequest(request);
         if (typeof parsed === 'string') return problem(400, 'Invalid restore request', parsed);
+        const refused = restoreRefusal(parsed);
+        if (refused) return problem(403, refused.title, refused.detail);
         const { storage } = await getEngine();
         if (!(await findBackedUpMailbox(storage, parsed.source))) {
             return problem(
@@ -40,50 +43,61 @@ export async function startRestore(
                 `"source": ${parsed.source} has never been backed up here; GET /api/stats lists the backed-up mailboxes.`,
             );
         }
-        const input: RestoreInput = { restoreId: newRestoreId(new Date()), ...parsed };
+        const input: RestoreInput = {
+            restoreId: newRestoreId(new Date()),
+            ...parsed,
+            requestedBy: auth.caller.objectId,
+        };
         const result = await startSingleton(client, ORCHESTRATIONS.restore, RESTORE_INSTANCE_ID, input);
-        const urls = client.createHttpManagementPayload(RESTORE_INSTANCE_ID);
         if (!result.started) {
-            const running = result.running?.input as RestoreInput | undefined;
-            return problem(
-                409,
-                'A restore is in progress',
-                `Restore ${running?.restoreId ?? '(unknown)'} is still going.`,
-                {
-                    restoreId: running?.restoreId,
-                    statusQueryGetUri: urls.statusQueryGetUri,
-                },
-            );
+            const restoreId = (result.running?.input as RestoreInput | undefined)?.restoreId;
+            return problem(409, 'A restore is in progress', `Restore ${restoreId ?? '(unknown)'} is still going.`, {
+                restoreId,
+                ...(restoreId && { restore: restorePath(restoreId) }),
+            });
         }
-        context.log(`started restore ${input.restoreId} of ${input.source} into ${input.target ?? input.source}`);
+        context.log(
+            `started restore ${input.restoreId} of ${input.source} into ${input.target ?? input.source}, ` +
+                `requested by ${input.requestedBy} (${auth.caller.name})`,
+        );
         return {
             status: 202,
-            headers: { Location: urls.statusQueryGetUri, 'Retry-After': '60' },
-            jsonBody: { restoreId: input.restoreId, ...urls },
+            headers: { Location: new URL(restorePath(input.restoreId), request.url).href, 'Retry-After': '60' },
+            jsonBody: { restoreId: input.restoreId, restore: restorePath(input.restoreId) },
         };
     });
 }
 
-const FIELDS = ['source', 'target', 'asOf', 'folder', 'messageId'] as const;
+const restorePath = (restoreId: string) => `/api/restores/${restoreId}`;
 
-function parseRestoreRequest(text: string): Omit<RestoreInput, 'restoreId'> | string {
-    let body: unknown;
-    try {
-        body = JSON.parse(text || 'null');
-    } catch {
-        return 'The body is not JSON. Send {"source": "user@contoso.com", "target"?, "asOf"?, "folder"?, "messageId"?}.';
+const LIMITS = {
+    source: MAX_CHARS.mailbox,
+    target: MAX_CHARS.mailbox,
+    asOf: MAX_CHARS.dateTime,
+    folder: MAX_CHARS.folderPath,
+    messageId: MAX_CHARS.messageId,
+} as const;
+const FIELDS = Object.keys(LIMITS) as (keyof typeof LIMITS)[];
+
+async function parseRestoreRequest(
+    request: HttpRequest,
+): Promise<Omit<RestoreInput, 'restoreId' | 'requestedBy'> | string> {
+    const read = await readJsonBody(request);
+    if ('error' in read) {
+        return `${read.error} Send {"source": "user@contoso.com", "target"?, "asOf"?, "folder"?, "messageId"?}.`;
     }
+    const { body } = read;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         return 'The body must be a JSON object with at least "source", the mailbox to restore from.';
     }
     const fields = body as Record<string, unknown>;
-    const unknown = Object.keys(fields).filter((k) => !(FIELDS as readonly string[]).includes(k));
-    if (unknown.length > 0) return `Unknown field(s): ${unknown.join(', ')}. Known: ${FIELDS.join(', ')}.`;
+    const unknown = Object.keys(fields).filter((k) => !(FIELDS as string[]).includes(k));
+    if (unknown.length > 0) {
+        return `Unknown field(s): ${unknown.map((k) => k.slice(0, 40)).join(', ')}. Known: ${FIELDS.join(', ')}.`;
+    }
     for (const name of FIELDS) {
-        const value = fields[name];
-        if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
-            return `"${name}" must be a non-empty string.`;
-        }
+        const refusal = fields[name] === undefined ? undefined : stringRefusal(name, fields[name], LIMITS[name]);
+        if (refusal) return refusal;
     }
     const { source, target, asOf, folder, messageId } = fields as Partial<Record<(typeof FIELDS)[number], string>>;
     if (!source) return '"source" is required: the user principal name (or id) of the backed-up mailbox.';

@@ -33,6 +33,8 @@ export interface RestoreRequest {
     folder?: string;
     /** Only this message (its immutable id in the source). */
     messageId?: string;
+    /** The Entra object id of whoever asked for the restore (the Functions app's caller); recorded on its row. */
+    requestedBy?: string;
 }
 
 export interface RestoreOutcome {
@@ -192,6 +194,7 @@ async function openRestore(deps: RestoreDeps, request: RestoreRequest): Promise<
         startedAt: startedAt.toISOString(),
         endedAt: '',
         failedItems: '[]',
+        requestedBy: request.requestedBy ?? '',
         ...emptyRestoreCounters(),
     };
     await deps.storage.restores.saveRestore(restore);

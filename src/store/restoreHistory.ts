@@ -40,6 +40,7 @@ export interface RestoreEntity extends RestoreCounters {
     startedAt: string;
     endedAt: string;
     failedItems: string; // JSON array of {id, subject, folder, error}, first 50
+    requestedBy: string; // Entra object id of the caller of POST /api/restores ('' = the CLI, or a row from before)
 }
 
 export interface RestoredItemEntity {

@@ -1,18 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { runBackup } from '../../src/backup/backupRun';
+import type { BackupOptions } from '../../src/backup/options';
 import { loadGraphSettings } from '../../src/config';
 import { createCredential } from '../../src/graph/credentials';
 import { createGraphClient } from '../../src/graph/graphClient';
 import type { RunEntity } from '../../src/store/entities';
-import { openStorage } from '../../src/store/storage';
+import { type BackupStorage, openStorage } from '../../src/store/storage';
 import { createFunctionsHarness, type FunctionsHarness } from '../support/durable/appHarness';
+import { recordFlight } from '../support/durable/flight';
 import { flatten } from '../support/durable/replay';
 import { testConnectionString, uniquePrefix } from '../support/storage';
 import { expectBackupMatches, indexOf } from '../support/truth';
 import type { SimUser } from '../sim';
 
 const INSTANCE = 'mailbox-backup';
+const FULL: BackupOptions = { type: 'full', format: 'both', attachments: true, folders: true };
 
 describe('the backup orchestration', () => {
     let h: FunctionsHarness;
@@ -39,53 +42,57 @@ describe('the backup orchestration', () => {
         return { started, runId, instance };
     }
 
-    it('backs up a whole tenant through the orchestration, as the CLI does, in a history that stays small', async () => {
-        // Two mailboxes at a time: seven mailboxes become seven batches, run two by two across four executions.
+    /** The same tenant backed up by the CLI's driver, into tables and a container of its own. */
+    async function backUpWithCli(options: { mailbox?: string[]; env?: Record<string, string> } = {}) {
+        const prefix = uniquePrefix();
+        const storage = await openStorage({
+            connectionString: testConnectionString(),
+            tablePrefix: prefix,
+            container: prefix,
+        });
+        const graph = loadGraphSettings({ ...h.env, ...options.env });
+        const client = createGraphClient(createCredential(graph), graph.graphEndpoint);
+        const log = { info: () => undefined, warn: () => undefined };
+        const deps = { client, storage, now: () => new Date(), log };
+        const request = { type: 'full' as const, trigger: 'http', options: FULL, include: options.mailbox };
+        const summary = await runBackup(deps, request).catch(() => undefined);
+        return { storage, summary };
+    }
+
+    it('leaves the same run, mailbox rows and index whether the CLI or the orchestration drives the run', async () => {
         h = await createFunctionsHarness({ settings: { BACKUP_PARALLEL_MAILBOXES: '2' } });
         const users = seed(7, 12);
 
         const { started, runId, instance } = await startAndFinish('{"type":"full"}');
 
         expect(started.jsonBody).toMatchObject({ type: 'full', run: `/api/backups/${runId}` });
-        expect((started.headers as Record<string, string>).Location).toContain(`/instances/${INSTANCE}`);
+        expect((started.headers as Record<string, string>).Location).toMatch(new RegExp(`/api/backups/${runId}$`));
         expect(instance.runtimeStatus).toBe('Completed');
         expect(instance.output).toMatchObject({ runId, status: 'succeeded', mailboxesDone: 7, mailboxesSkipped: 1 });
         for (const user of users) await expectBackupMatches(h.storage, user);
         expect(h.sim.counters.value).toBe(7 * 12);
-
         const run = (await h.storage.runs.getRun(runId))!;
         expect(run).toMatchObject({ type: 'full', trigger: 'http', status: 'succeeded', messagesNew: 84 });
+        expect(run.graphRequests).toBeGreaterThan(7 * 12);
 
-        const [replayer] = h.replayers;
-        const top = replayer!.executions.filter((e) => e.instanceId === INSTANCE);
-        expect(top.length).toBeGreaterThanOrEqual(4); // continued as new after each round of two batches
-        for (const execution of replayer!.executions) expect(execution.history.length).toBeLessThan(40);
+        const cli = await backUpWithCli();
 
-        // The CLI, on a second set of tables, leaves the same index and the same blobs.
-        const prefix = uniquePrefix();
-        const cliStorage = await openStorage({
-            connectionString: testConnectionString(),
-            tablePrefix: prefix,
-            container: prefix,
-        });
-        const graph = loadGraphSettings(h.env);
-        const client = createGraphClient(createCredential(graph), graph.graphEndpoint);
-        const log = { info: () => undefined, warn: () => undefined };
-        await runBackup(
-            { client, storage: cliStorage, now: () => new Date(), log },
-            {
-                type: 'full',
-                trigger: 'cli',
-                options: { type: 'full', format: 'both', attachments: true, folders: true },
-            },
-        );
-        for (const user of users) {
-            const fromFunctions = await indexOf(h.storage, user.id);
-            const fromCli = await indexOf(cliStorage, user.id);
-            const shape = (index: typeof fromCli) =>
-                [...index.values()].map((e) => [e.messageId, e.sha256, e.folderPath, e.emlBlob, e.jsonBlob]).sort();
-            expect(shape(fromFunctions)).toEqual(shape(fromCli));
-        }
+        expect(await recorded(cli.storage, cli.summary!.run.runId)).toEqual(await recorded(h.storage, runId));
+        for (const user of users) expect(await shape(cli.storage, user.id)).toEqual(await shape(h.storage, user.id));
+    });
+
+    it('records the same failed run from either driver when discovery fails', async () => {
+        const wrongSecret = { EXCHANGE_CLIENT_SECRET: 'not-the-secret' };
+        h = await createFunctionsHarness({ settings: wrongSecret });
+        seed(1, 1);
+
+        const { runId, instance } = await startAndFinish();
+
+        expect(instance.output).toMatchObject({ runId, status: 'failed', reason: expect.stringMatching(/AADSTS/) });
+        const cli = await backUpWithCli({ env: wrongSecret });
+        const [fromCli] = await runsIn(cli.storage);
+        expect(fromCli).toMatchObject({ status: 'failed', mailboxesTotal: 0 });
+        expect(await recorded(cli.storage, fromCli!.runId)).toEqual(await recorded(h.storage, runId));
     });
 
     it('asks for the same actions when its recorded history is replayed', async () => {
@@ -93,7 +100,7 @@ describe('the backup orchestration', () => {
         seed(3, 4);
         await startAndFinish();
         const replayer = h.replayers[0]!;
-        expect(replayer.executions.length).toBeGreaterThan(3);
+        expect(replayer.executions.length).toBeGreaterThan(2);
         for (const execution of replayer.executions) {
             const replayed = await replayer.replay(execution);
             expect(replayed.map((a) => [a.actionType, a.functionName, a.input])).toEqual(
@@ -103,6 +110,67 @@ describe('the backup orchestration', () => {
         const first = replayer.executions.find((e) => e.instanceId === INSTANCE)!;
         expect(flatten(first.actions)[0]?.functionName).toBe('beginBackupRun');
     });
+
+    it('keeps W mailboxes in flight, and a slow mailbox holds up no other', async () => {
+        h = await createFunctionsHarness({ settings: { BACKUP_PARALLEL_MAILBOXES: '3' } });
+        const users = seed(12, 1);
+        const flight = recordFlight(h.registrations);
+        // The first mailbox's slice ends only once every other mailbox is finished: a driver that waits
+        // for a round's slowest member never gets there.
+        const slice = h.registrations.get('backUpMailboxSlice')!.options;
+        const original = slice.handler;
+        let finished = 0;
+        let othersDone!: () => void;
+        const allOthersDone = new Promise<void>((resolve) => (othersDone = resolve));
+        let slow: string | undefined;
+        slice.handler = async (input: unknown, ...rest: unknown[]) => {
+            const { mailbox } = input as { mailbox: { id: string } };
+            slow ??= mailbox.id;
+            if (mailbox.id === slow) await allOthersDone;
+            const result = await original(input, ...rest);
+            if (mailbox.id !== slow && ++finished === users.length - 1) othersDone();
+            return result;
+        };
+        try {
+            const { instance } = await startAndFinish();
+
+            expect(instance.output).toMatchObject({ status: 'succeeded', mailboxesDone: 12 });
+            expect([...flight.claims.values()]).toEqual(users.map(() => 1));
+            expect(flight.maxInFlight).toBe(3);
+            expect(flight.emptyClaims).toBe(3); // each worker ends when it finds the queue empty
+        } finally {
+            slice.handler = original;
+            flight.restore();
+        }
+    });
+
+    it('backs up 200 mailboxes 20 at a time, each once, in executions whose history does not grow with the tenant', async () => {
+        h = await createFunctionsHarness({ settings: { BACKUP_PARALLEL_MAILBOXES: '20' } });
+        const users = seed(200, 2);
+        const flight = recordFlight(h.registrations);
+        try {
+            const { runId, instance } = await startAndFinish('{"type":"full"}');
+
+            expect(instance.output).toMatchObject({ runId, status: 'succeeded', mailboxesDone: 200 });
+            expect(flight.claims.size).toBe(200);
+            expect(new Set(flight.claims.values())).toEqual(new Set([1]));
+            expect(flight.maxInFlight).toBe(20);
+            expect(h.sim.counters.valueDownloads).toHaveLength(400);
+            expect(new Set(h.sim.counters.valueDownloads).size).toBe(400);
+            for await (const row of h.storage.runs.listMailboxRuns(runId)) {
+                if (row.status !== 'skipped') expect(row).toMatchObject({ status: 'succeeded', slices: 1 });
+            }
+            const { executions } = h.replayers[0]!;
+            const workers = executions.filter((e) => e.instanceId !== INSTANCE);
+            expect(new Set(workers.map((e) => e.instanceId)).size).toBe(20);
+            expect(workers.length).toBeGreaterThan(20); // 400 claims and slices over 20 workers: they continued as new
+            // A worker execution holds at most 20 activities (2 events each) plus its start; the run's, one per worker.
+            for (const execution of workers) expect(execution.history.length).toBeLessThanOrEqual(2 * 21 + 2);
+            for (const user of users.slice(0, 5)) await expectBackupMatches(h.storage, user);
+        } finally {
+            flight.restore();
+        }
+    }, 240_000);
 
     it('schedules a mailbox again when its slice runs out of time, until it is finished', async () => {
         // Slices of 1.2 s against a Graph with 20 ms latency: a page of 200 messages takes about two, so the
@@ -151,30 +219,28 @@ describe('the backup orchestration', () => {
         expect(event).toMatchObject({ runId, status: 'partial', mailboxesFailed: 1 });
     }, 240_000);
 
-    it('records the run with what finished when a batch cannot proceed at all', async () => {
-        h = await createFunctionsHarness();
-        const users = seed(3, 2); // three mailboxes, one per batch
-        // Storage refuses batch 1's bookkeeping on every attempt.
-        const loadBatch = h.registrations.get('loadBackupBatch')!.options;
-        const original = loadBatch.handler;
-        loadBatch.handler = (input: unknown, ...rest: unknown[]) => {
-            if ((input as { batch: number }).batch === 1) return Promise.reject(new Error('storage unavailable'));
-            return original(input, ...rest);
-        };
+    it('records the run with what finished when a worker cannot claim at all', async () => {
+        h = await createFunctionsHarness({ settings: { BACKUP_PARALLEL_MAILBOXES: '1' } });
+        const users = seed(3, 2);
+        // Storage refuses the second claim and every retry of it: the only worker stops after one mailbox.
+        const claim = h.registrations.get('claimQueuedMailbox')!.options;
+        const original = claim.handler;
+        let claims = 0;
+        claim.handler = (...args: unknown[]) =>
+            ++claims === 1 ? original(...args) : Promise.reject(new Error('storage unavailable'));
         try {
             const { runId, instance } = await startAndFinish();
 
             expect(instance.runtimeStatus).toBe('Completed');
-            expect(instance.output).toMatchObject({ runId, status: 'partial', mailboxesDone: 2, mailboxesFailed: 1 });
+            expect(instance.output).toMatchObject({ runId, status: 'partial', mailboxesDone: 1, mailboxesFailed: 2 });
             const rows = [];
             for await (const row of h.storage.runs.listMailboxRuns(runId)) rows.push(row);
-            const stranded = rows.filter((r) => r.batch === 1);
-            expect(stranded.map((r) => r.status)).toEqual(['queued']);
-            for (const user of users.filter((u) => u.id !== stranded[0]!.mailboxId)) {
-                await expectBackupMatches(h.storage, user);
-            }
+            const notStarted = rows.filter((r) => r.reason.startsWith('not started'));
+            expect(notStarted.map((r) => r.status)).toEqual(['failed', 'failed']);
+            const done = users.find((u) => !notStarted.some((r) => r.mailboxId === u.id))!;
+            await expectBackupMatches(h.storage, done);
         } finally {
-            loadBatch.handler = original;
+            claim.handler = original;
         }
     });
 
@@ -191,7 +257,7 @@ describe('the backup orchestration', () => {
         expect(second.jsonBody).toMatchObject({
             status: 409,
             runId,
-            statusQueryGetUri: expect.stringContaining(INSTANCE) as string,
+            run: `/api/backups/${runId}`,
         });
         const lines = await h.timer('incrementalBackupTimer');
         expect(lines.join('\n')).toMatch(

@@ -45,3 +45,12 @@ async function statusOf(client: DurableClient, instanceId: string): Promise<Dura
         throw error;
     }
 }
+
+/**
+ * The input of the instance while it is going, else undefined: a run or restore that was accepted but whose
+ * first activity has not written its row yet is still "pending", not "no such run".
+ */
+export async function activeInput<T>(client: DurableClient, instanceId: string): Promise<T | undefined> {
+    const status = await statusOf(client, instanceId);
+    return status && isActive(status) ? (status.input as T) : undefined;
+}

@@ -5,6 +5,7 @@ import { testConnectionString } from '../storage';
 import type { SimulatorOptions } from '../../sim';
 import { type FakeDurableExtension, startFakeExtension } from './extension';
 import { handlersOf, invocationContext, loadFunctionsApp, type Registration } from './functionsApp';
+import { ADMINISTRATOR, principalHeader } from './principal';
 import { DurableReplayer } from './replay';
 
 /**
@@ -25,6 +26,8 @@ export interface FunctionsHarness extends Harness {
             body?: string;
             params?: Record<string, string>;
             query?: Record<string, string>;
+            /** Instead of the signed-in administrator's principal header (ADMINISTRATOR). */
+            headers?: Record<string, string>;
         },
     ): Promise<HttpResponseInit & { lines: string[] }>;
     timer(name: string): Promise<string[]>;
@@ -79,7 +82,10 @@ export async function createFunctionsHarness(
                 url: url.href,
                 params: init.params ?? {},
                 body: init.body === undefined ? undefined : { string: init.body },
-                headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+                headers: {
+                    ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+                    ...(init.headers ?? principalHeader(ADMINISTRATOR)),
+                },
             });
             const context = invocationContext(reg, extension.clientData);
             const response = (await reg.options.handler(request, context)) as HttpResponseInit;
