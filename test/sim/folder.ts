@@ -33,12 +33,18 @@ export class SimFolder {
         /** Small number embedded in regular message ids, which therefore change when a message moves. */
         readonly ordinal: number,
         public displayName: string,
-        readonly parent: SimFolder | null,
+        /** Changes only through moveTo. */
+        public parent: SimFolder | null,
         private readonly options: FolderOptions = {},
     ) {}
 
     get isHidden(): boolean {
         return this.options.isHidden ?? false;
+    }
+
+    /** Hides or shows the folder, as a client setting PR_ATTR_HIDDEN does: it keeps its id and its messages. */
+    set isHidden(hidden: boolean) {
+        this.options.isHidden = hidden;
     }
 
     get wellKnownName(): string | undefined {
@@ -83,6 +89,19 @@ export class SimFolder {
             else hi = mid;
         }
         return this.changes.slice(lo);
+    }
+
+    /** Moves the folder, with everything below it, under `destination`; its id stays the same. */
+    moveTo(destination: SimFolder): void {
+        if (!this.parent || this.wellKnownName) throw new Error(`cannot move the well-known folder '${this.path}'`);
+        if (destination.subtree().includes(this)) throw new Error(`cannot move '${this.path}' below itself`);
+        if (destination.search) throw new Error(`'${destination.path}' cannot hold folders`);
+        if (destination.children.some((c) => c.displayName.toLowerCase() === this.displayName.toLowerCase())) {
+            throw new Error(`a folder named '${this.displayName}' already exists in '${destination.path}'`);
+        }
+        this.parent.children.splice(this.parent.children.indexOf(this), 1);
+        destination.children.push(this);
+        this.parent = destination;
     }
 
     /** This folder and everything below it. */

@@ -1,5 +1,6 @@
 import { DeltaSync } from './delta';
 import { SimFolder, type FolderOptions } from './folder';
+import { FolderDeltaSync } from './folderDelta';
 import { folderId, immutableMessageId, MESSAGE_KEY_BYTES, parseMessageId } from './ids';
 import type { MailAddress } from './mime';
 import { SimMessage, type AttachmentInput, type FlagStatus, type MessageInput, type SimAttachment } from './message';
@@ -24,6 +25,8 @@ export class Mailbox {
     /** parentFolderId of msgfolderroot (the "Top of Information Store" has a parent Graph never lists). */
     readonly rootParentId: string;
     readonly delta: DeltaSync;
+    /** The hierarchy delta; its `hiddenFolders` chooses whether it reports hidden folders. */
+    readonly folderDelta: FolderDeltaSync;
     /** Sequence number of the latest change in any folder. */
     seq = 0;
     private readonly foldersById = new Map<string, SimFolder>();
@@ -36,6 +39,7 @@ export class Mailbox {
         private readonly owner: MailAddress,
     ) {
         this.delta = new DeltaSync(rng);
+        this.folderDelta = new FolderDeltaSync(rng);
         this.rootParentId = folderId(rng.base64Url(22));
         this.root = this.createFolder(null, 'Top of Information Store', { wellKnownName: 'msgfolderroot' });
         for (const [wellKnownName, name] of WELL_KNOWN) this.createFolder(this.root, name, { wellKnownName });

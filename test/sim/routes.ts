@@ -2,7 +2,7 @@ import type { GraphContext, RouteParams } from './context';
 import type { RequestKind } from './counters';
 import { messageDelta } from './deltaApi';
 import { getMailboxSettings, getUser, listUsers } from './directoryApi';
-import { getFolder, listFolders } from './foldersApi';
+import { folderDelta, getFolder, listFolders } from './foldersApi';
 import { GraphError, notSimulated } from './graphError';
 import {
     findMessagesByProperty,
@@ -30,12 +30,6 @@ interface RouteDef {
     handle: GraphHandler;
 }
 
-const unsupported =
-    (what: string): GraphHandler =>
-    () => {
-        throw notSimulated(what);
-    };
-
 const MESSAGE_PARENTS = [
     ['users', ':user'],
     ['users', ':user', 'mailFolders', ':folder'],
@@ -59,9 +53,9 @@ const ROUTES: RouteDef[] = [
     { pattern: ['users', ':user', 'mailFolders'], kind: 'folders', mailbox: true, handle: listFolders },
     {
         pattern: ['users', ':user', 'mailFolders', 'delta'],
-        kind: 'other',
+        kind: 'folders',
         mailbox: true,
-        handle: unsupported('mail folder delta'),
+        handle: folderDelta,
     },
     { pattern: ['users', ':user', 'mailFolders', ':folder'], kind: 'folders', mailbox: true, handle: getFolder },
     {
