@@ -1,4 +1,5 @@
 import type { MailFolderInfo } from '../graph/folders';
+import type { FolderEntity } from '../store/entities';
 import type { MailboxSync } from './mailboxContext';
 
 /**
@@ -36,4 +37,23 @@ export async function applyDeletions(
         }
         await sync.writer.flush();
     });
+}
+
+/**
+ * Folders gone from the mailbox: whatever the index still holds in them (messages not moved elsewhere before the
+ * folder was deleted) was deleted with them. Runs only after every live folder was synced, so moves out of them have
+ * been seen first. A retired folder's links are dropped: should it come back, it is read from scratch.
+ */
+export async function retireFolders(sync: MailboxSync, folders: FolderEntity[]): Promise<void> {
+    const now = sync.now().toISOString();
+    for (const state of folders) {
+        for await (const entity of sync.storage.index.listFolder(sync.mailbox.id, state.folderId)) {
+            if (entity.deletedAt) continue;
+            sync.writer.upsertMessage({ ...entity, deletedAt: now });
+            sync.counters.messagesDeleted++;
+            await sync.writer.flushIfFull();
+        }
+        await sync.writer.flush();
+        await sync.storage.folders.upsert({ ...state, removedAt: now, deltaLink: '', pendingLink: '' });
+    }
 }

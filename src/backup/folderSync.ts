@@ -17,7 +17,8 @@ const MESSAGE_LANES = 6;
 /** How many failed downloads a folder remembers for its next sync. */
 const MAX_RETRY_IDS = 200;
 
-export type FolderResult = 'done' | 'interrupted';
+/** 'gone': the folder no longer exists (its delta answered 404); the mailbox retires it once the others are synced. */
+export type FolderResult = 'done' | 'interrupted' | 'gone';
 
 /**
  * One folder's incremental sync through its message delta (graph-facts §5):
@@ -80,14 +81,15 @@ function freshRound(sync: MailboxSync, folder: MailFolderInfo): Round {
 }
 
 /**
- * A folder deleted between the listing and its sync (404), or one the app may not read (403), is
- * left out of this run rather than failing the mailbox: the next run retires or retries it.
+ * A folder deleted since the folder delta was read (404) is gone: the folder delta may never report it (a folder
+ * created and deleted between two runs), so it is retired on this answer. One the app may not read (403) is left
+ * out of this run rather than failing the mailbox: the next run retries it.
  */
 function skipUnreadableFolder(sync: MailboxSync, folder: MailFolderInfo, error: unknown): FolderResult {
     const kind = classifyGraphError(error);
     if (kind === 'notFound') {
         sync.log.info(`${sync.mailbox.userPrincipalName}: folder ${folder.path} disappeared during the backup`);
-        return 'done';
+        return 'gone';
     }
     if (kind === 'accessDenied') {
         sync.failures.push({ id: folder.id, subject: '(whole folder)', folder: folder.path, error: describe(error) });

@@ -1,12 +1,13 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 
-import { listMailFolders, type MailFolderInfo } from '../graph/folders';
 import { classifyGraphError, toBackupError } from '../graph/graphErrors';
 import { forEachConcurrently, Limiter } from '../graph/limiter';
 import { MailboxGraph } from '../graph/mailboxGraph';
 import { GraphMetrics } from '../graph/requestMetrics';
 import { emptyCounters, type FolderEntity, type RunCounters } from '../store/entities';
 import type { BackupStorage } from '../store/storage';
+import { retireFolders } from './folderDeletions';
+import { planFolders } from './folderHierarchy';
 import { syncFolder } from './folderSync';
 import type { FailedItem, Logger, Mailbox, MailboxSync, ProgressEvent } from './mailboxContext';
 import { atDownloadCap, outOfTime } from './mailboxContext';
@@ -104,16 +105,17 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
 }
 
 async function syncMailbox(sync: MailboxSync): Promise<MailboxStatus> {
-    const folders = await listMailFolders(sync.graph);
     const states = new Map((await sync.storage.folders.list(sync.mailbox.id)).map((s) => [s.folderId, s]));
+    const plan = await planFolders(sync, states);
+    const folders = plan.folders;
     sync.progress?.({
         kind: 'folders',
         mailbox: sync.mailbox.userPrincipalName,
         total: folders.length,
         messages: folders.reduce((sum, f) => sum + f.totalItemCount, 0),
     });
-    await relabelRenamedFolders(sync, folders, states);
     let interrupted = false;
+    const gone: FolderEntity[] = [];
     await forEachConcurrently(folders, FOLDER_LANES, async (folder) => {
         const state = states.get(folder.id);
         if (state?.lastRunId === sync.runId) return; // finished by an earlier slice of this run
@@ -121,58 +123,13 @@ async function syncMailbox(sync: MailboxSync): Promise<MailboxStatus> {
             interrupted = true;
             return;
         }
-        if ((await syncFolder(sync, folder, state)) === 'interrupted') interrupted = true;
+        const result = await syncFolder(sync, folder, state);
+        if (result === 'interrupted') interrupted = true;
+        else if (result === 'gone' && state) gone.push(state);
         else sync.progress?.({ kind: 'folderDone', mailbox: sync.mailbox.userPrincipalName, folder: folder.path });
     });
     if (interrupted) return 'incomplete';
-    await retireRemovedFolders(sync, folders, states);
+    await retireFolders(sync, [...plan.removed, ...gone]);
+    await plan.commit();
     return 'succeeded';
-}
-
-/**
- * A folder (or one of its parents) was renamed or moved: Graph reports nothing about its messages,
- * so the paths the index shows for them are rewritten here.
- */
-async function relabelRenamedFolders(
-    sync: MailboxSync,
-    folders: MailFolderInfo[],
-    states: Map<string, FolderEntity>,
-): Promise<void> {
-    if (!sync.options.folders) return;
-    for (const folder of folders) {
-        const state = states.get(folder.id);
-        if (!state || state.path === folder.path) continue;
-        for await (const entity of sync.storage.index.listFolder(sync.mailbox.id, folder.id)) {
-            sync.writer.upsertMessage({ ...entity, folderPath: folder.path });
-            await sync.writer.flushIfFull();
-        }
-        await sync.writer.flush();
-        await sync.storage.folders.upsert({ ...state, path: folder.path, displayName: folder.displayName });
-        state.path = folder.path;
-    }
-}
-
-/**
- * A folder that is gone from the mailbox: whatever the index still holds in it (messages not moved
- * elsewhere before the folder was deleted) was deleted with it. Runs only after every live folder
- * was synced, so moves out of it have been seen first.
- */
-async function retireRemovedFolders(
-    sync: MailboxSync,
-    folders: MailFolderInfo[],
-    states: Map<string, FolderEntity>,
-): Promise<void> {
-    const live = new Set(folders.map((f) => f.id));
-    const now = sync.now().toISOString();
-    for (const state of states.values()) {
-        if (live.has(state.folderId) || state.removedAt) continue;
-        for await (const entity of sync.storage.index.listFolder(sync.mailbox.id, state.folderId)) {
-            if (entity.deletedAt) continue;
-            sync.writer.upsertMessage({ ...entity, deletedAt: now });
-            sync.counters.messagesDeleted++;
-            await sync.writer.flushIfFull();
-        }
-        await sync.writer.flush();
-        await sync.storage.folders.upsert({ ...state, removedAt: now, deltaLink: '', pendingLink: '' });
-    }
 }
