@@ -1,7 +1,9 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+
 import { runBackup, type RunSummary } from '../backup/backupRun';
 import type { BackupFormat } from '../backup/options';
 import type { RunType } from '../store/entities';
-import { type CliEnvironment, createCliGraphClient } from './environment';
+import type { CliEnvironment } from './environment';
 import { formatBytes } from './format';
 import { createReporter } from './progress';
 import { EXIT_INTERRUPTED, stopOnSignal } from './stopOnSignal';
@@ -18,8 +20,11 @@ export interface BackupCommandOptions {
 }
 
 /** Runs a backup and prints its summary; resolves to the exit code (0 only if every mailbox succeeded). */
-export async function backupCommand(environment: CliEnvironment, options: BackupCommandOptions): Promise<number> {
-    const client = createCliGraphClient(environment.env);
+export async function backupCommand(
+    environment: CliEnvironment,
+    client: Client,
+    options: BackupCommandOptions,
+): Promise<number> {
     const reporter = createReporter();
     const stop = stopOnSignal(reporter);
     let summary: RunSummary;
@@ -57,7 +62,7 @@ export async function backupCommand(environment: CliEnvironment, options: Backup
     return summary.run.status === 'succeeded' ? 0 : 1;
 }
 
-function formatSummary({ run, discovery, outcomes }: RunSummary, storageLabel: string): string {
+function formatSummary({ run, mailboxes, outcomes }: RunSummary, storageLabel: string): string {
     const lines = [
         `Backup run ${run.runId} (${run.type}) ${run.status.toUpperCase()}`,
         `  storage:    ${storageLabel}`,
@@ -67,14 +72,14 @@ function formatSummary({ run, discovery, outcomes }: RunSummary, storageLabel: s
         `  bytes:      ${formatBytes(run.bytesDownloaded)} downloaded, ${formatBytes(run.bytesStored)} stored`,
         `  graph:      ${run.graphRequests} requests, ${run.graphThrottled} throttled`,
     ];
-    for (const user of discovery.skipped) lines.push(`  skipped ${user.userPrincipalName}: ${user.reason}`);
-    for (const name of discovery.unknown) lines.push(`  failed ${name}: no such user in the tenant`);
+    for (const row of mailboxes) {
+        if (row.status !== 'succeeded') lines.push(`  ${row.status} ${row.userPrincipalName}: ${row.reason}`);
+    }
     for (const { mailbox, outcome } of outcomes) {
-        if (outcome.status === 'skipped') lines.push(`  skipped ${mailbox.userPrincipalName}: ${outcome.reason}`);
-        else if (outcome.status !== 'succeeded')
-            lines.push(`  ${outcome.status} ${mailbox.userPrincipalName}: ${outcome.reason}`);
         for (const item of outcome.failures.slice(0, 10)) {
-            lines.push(`    could not back up "${item.subject}" in ${item.folder}: ${item.error}`);
+            lines.push(
+                `    ${mailbox.userPrincipalName}: could not back up "${item.subject}" in ${item.folder}: ${item.error}`,
+            );
         }
     }
     return lines.join('\n') + '\n';

@@ -1,10 +1,6 @@
 import path from 'node:path';
 
-import type { Client } from '@microsoft/microsoft-graph-client';
-
-import { type Env, loadGraphSettings, loadStorageLocation, readEnvFile } from '../config';
-import { createCredential } from '../graph/credentials';
-import { createGraphClient } from '../graph/graphClient';
+import { type Env, loadStorageLocation, readEnvFile } from '../config';
 import { type RunningAzurite, startAzurite } from '../store/azurite';
 import { type BackupStorage, openStorage } from '../store/storage';
 import { storageSettings } from '../store/storageCredential';
@@ -44,11 +40,6 @@ export async function openCliStorage(env: Env): Promise<CliEnvironment> {
         await azurite?.stop();
         throw error;
     }
-}
-
-export function createCliGraphClient(env: Env): Client {
-    const settings = loadGraphSettings(env);
-    return createGraphClient(createCredential(settings), settings.graphEndpoint);
 }
 
 function storageAccountLabel(connectionString: string): string {

@@ -1,14 +1,13 @@
-import { ConfigError } from '../errors';
 import { exportMailbox, type ExportFormat } from '../recovery/export';
 import { findBackedUpMailbox } from '../recovery/pointInTime';
 import type { CliEnvironment } from './environment';
 import { formatBytes } from './format';
-import { mailboxNotFound, parseAsOf } from './recoveryInput';
+import { mailboxNotFound } from './recoveryInput';
 
 export interface ExportCommandOptions {
     mailbox: string;
     out: string;
-    asOf?: string;
+    asOf?: Date;
     folder?: string;
     format: ExportFormat;
     folders: boolean;
@@ -19,15 +18,11 @@ const LISTED_FAILURES = 20;
 
 /** Exports one mailbox's messages to files; exit 1 when some could not be exported. */
 export async function exportCommand(environment: CliEnvironment, options: ExportCommandOptions): Promise<number> {
-    const asOf = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
     const mailbox = await findBackedUpMailbox(environment.storage, options.mailbox);
     if (!mailbox) throw mailboxNotFound(options.mailbox);
-    if (options.folder !== undefined && options.folder.trim() === '') {
-        throw new ConfigError('--folder: give a folder path such as "Inbox/Projects"');
-    }
     const summary = await exportMailbox(environment.storage, mailbox, {
         out: options.out,
-        asOf,
+        asOf: options.asOf,
         folder: options.folder,
         format: options.format,
         folders: options.folders,

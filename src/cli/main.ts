@@ -1,14 +1,17 @@
 #!/usr/bin/env node
+import type { Client } from '@microsoft/microsoft-graph-client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-import { loadGraphSettings } from '../config';
 import { AuthenticationError, BackupError, ConfigError } from '../errors';
 import { backupCommand, type BackupCommandOptions } from './backupCommand';
 import { cleanupCommand } from './cleanupCommand';
 import { type CliEnvironment, openCliStorage, readEnvironment } from './environment';
 import { exportCommand, type ExportCommandOptions } from './exportCommand';
 import { exportIndexCommand } from './exportIndexCommand';
+import { folderPath, parseAsOf } from './recoveryInput';
+import { rebuildIndexCommand } from './rebuildIndexCommand';
 import { restoreCommand, type RestoreCommandOptions } from './restoreCommand';
+import { signInToGraph } from './signIn';
 import { statsCommand } from './statsCommand';
 import { sampleFraction, verifyCommand, type VerifyCommandOptions } from './verifyCommand';
 
@@ -27,18 +30,36 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /**
- * Reads the settings, checks those the command needs before anything starts (so a configuration
- * mistake never leaves half a run behind), opens storage (an embedded Azurite if none is
+ * Runs a command once its arguments were accepted (Commander checks them, `--as-of` and `--folder`
+ * included, before this is called): reads the settings, opens storage (an embedded Azurite if none is
  * configured), runs the command and always closes it.
  */
 async function withEnvironment(
     command: Command,
     action: (environment: CliEnvironment) => Promise<number>,
-    needsGraph = false,
+): Promise<void> {
+    const { envFile } = command.optsWithGlobals<{ envFile?: string }>();
+    await runInStorage(readEnvironment(envFile), action);
+}
+
+/**
+ * As withEnvironment, for a command that speaks to Microsoft Graph: it signs in first, so a credential
+ * mistake is reported before anything is created in storage (no container, no table, no run row).
+ */
+async function withGraph(
+    command: Command,
+    action: (environment: CliEnvironment, client: Client) => Promise<number>,
 ): Promise<void> {
     const { envFile } = command.optsWithGlobals<{ envFile?: string }>();
     const env = readEnvironment(envFile);
-    if (needsGraph) loadGraphSettings(env);
+    const client = await signInToGraph(env);
+    await runInStorage(env, (environment) => action(environment, client));
+}
+
+async function runInStorage(
+    env: ReturnType<typeof readEnvironment>,
+    action: (environment: CliEnvironment) => Promise<number>,
+): Promise<void> {
     const environment = await openCliStorage(env);
     try {
         process.exitCode = await action(environment);
@@ -74,7 +95,7 @@ function buildProgram(): Command {
         .option('--max-emails <n>', 'download at most n messages per mailbox this run', positiveInteger)
         .option('--parallel <n>', 'mailboxes backed up side by side', positiveInteger, 8)
         .action(async (options: BackupCommandOptions, command: Command) =>
-            withEnvironment(command, (environment) => backupCommand(environment, options), true),
+            withGraph(command, (environment, client) => backupCommand(environment, client, options)),
         );
 
     program
@@ -107,8 +128,12 @@ function buildProgram(): Command {
         .description("write a mailbox's messages as .eml files (or mbox), as of now or a past backup")
         .requiredOption('--mailbox <upn|id>', 'the mailbox')
         .requiredOption('--out <dir>', 'a new or empty folder')
-        .option('--as-of <time>', 'as the last backup completed by then saw it (ISO 8601; UTC unless a zone is given)')
-        .option('--folder <path>', 'only this folder and its subfolders, e.g. "Inbox/Projects"')
+        .option(
+            '--as-of <time>',
+            'as the last backup completed by then saw it (ISO 8601; UTC unless a zone is given)',
+            parseAsOf,
+        )
+        .option('--folder <path>', 'only this folder and its subfolders, e.g. "Inbox/Projects"', folderPath)
         .addOption(new Option('--format <format>', 'file format').choices(['eml', 'mbox']).default('eml'))
         .option('--no-folders', 'every file in the export folder itself')
         .action(async (options: ExportCommandOptions, command: Command) =>
@@ -120,12 +145,16 @@ function buildProgram(): Command {
         .description('recreate backed-up messages in a new folder "Restored <time>"; nothing is overwritten')
         .requiredOption('--mailbox <upn|id>', 'the backed-up mailbox to restore')
         .option('--to <upn|id>', 'restore into this mailbox instead of the original')
-        .option('--as-of <time>', 'as the last backup completed by then saw it (ISO 8601; UTC unless a zone is given)')
-        .option('--folder <path>', 'only this folder and its subfolders, e.g. "Inbox/Projects"')
+        .option(
+            '--as-of <time>',
+            'as the last backup completed by then saw it (ISO 8601; UTC unless a zone is given)',
+            parseAsOf,
+        )
+        .option('--folder <path>', 'only this folder and its subfolders, e.g. "Inbox/Projects"', folderPath)
         .option('--message <id>', 'only this message (its immutable id, as export-index lists it)')
         .option('--restore-id <id>', 'continue an earlier restore: what it restored is not restored again')
         .action(async (options: RestoreCommandOptions, command: Command) =>
-            withEnvironment(command, (environment) => restoreCommand(environment, options), true),
+            withGraph(command, (environment, client) => restoreCommand(environment, client, options)),
         );
 
     program
@@ -135,6 +164,14 @@ function buildProgram(): Command {
         .option('--sample <fraction>', 'share of content to re-hash (0 to 1)', sampleFraction, 1)
         .action(async (options: VerifyCommandOptions, command: Command) =>
             withEnvironment(command, (environment) => verifyCommand(environment, options)),
+        );
+
+    program
+        .command('rebuild-index')
+        .description('write the index tables back from the snapshots in the blob container')
+        .option('--mailbox <id|upn>', 'only this mailbox')
+        .action(async (options: { mailbox?: string }, command: Command) =>
+            withEnvironment(command, (environment) => rebuildIndexCommand(environment, options)),
         );
     return program;
 }

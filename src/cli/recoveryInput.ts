@@ -3,6 +3,11 @@ import { ConfigError } from '../errors';
 // A date, or a date and time with an optional zone; without one, the time is UTC.
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
+/**
+ * Option parsers, run by Commander while it reads the command line: a value they refuse stops the
+ * command before it opens storage. They throw ConfigError (one line, exit 2).
+ */
+
 /** `--as-of`: an ISO 8601 date or date-time; a date means its start (00:00 UTC), a time without zone is UTC. */
 export function parseAsOf(value: string): Date {
     const text = value.trim();
@@ -15,6 +20,12 @@ export function parseAsOf(value: string): Date {
         );
     }
     return date;
+}
+
+/** `--folder`: a folder path such as "Inbox/Projects"; blank names no folder. */
+export function folderPath(value: string): string {
+    if (value.trim() === '') throw new ConfigError('--folder: give a folder path such as "Inbox/Projects"');
+    return value;
 }
 
 export function mailboxNotFound(mailbox: string): ConfigError {

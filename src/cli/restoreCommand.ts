@@ -1,23 +1,26 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+
 import { newRestoreId, restoreMailbox, type RestoreOutcome } from '../restore/restoreMailbox';
-import { type CliEnvironment, createCliGraphClient } from './environment';
+import type { CliEnvironment } from './environment';
 import { formatBytes } from './format';
 import { createReporter } from './progress';
-import { parseAsOf } from './recoveryInput';
 import { EXIT_INTERRUPTED, stopOnSignal } from './stopOnSignal';
 
 export interface RestoreCommandOptions {
     mailbox: string;
     to?: string;
-    asOf?: string;
+    asOf?: Date;
     folder?: string;
     message?: string;
     restoreId?: string;
 }
 
 /** Restores and prints what happened; resolves to the exit code (0 only if every message was restored). */
-export async function restoreCommand(environment: CliEnvironment, options: RestoreCommandOptions): Promise<number> {
-    const asOf = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
-    const client = createCliGraphClient(environment.env);
+export async function restoreCommand(
+    environment: CliEnvironment,
+    client: Client,
+    options: RestoreCommandOptions,
+): Promise<number> {
     const reporter = createReporter();
     const stop = stopOnSignal(reporter);
     let outcome: RestoreOutcome;
@@ -28,7 +31,7 @@ export async function restoreCommand(environment: CliEnvironment, options: Resto
                 restoreId: options.restoreId ?? newRestoreId(new Date()),
                 source: options.mailbox,
                 target: options.to,
-                asOf,
+                asOf: options.asOf,
                 folder: options.folder,
                 messageId: options.message,
             },

@@ -4,13 +4,30 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openStorage } from '../../src/store/storage';
+import { TableServiceClient } from '@azure/data-tables';
+import { BlobServiceClient } from '@azure/storage-blob';
+
 import { runCli } from '../support/cli';
 import { createHarness, type Harness } from '../support/harness';
 import { testConnectionString, uniquePrefix } from '../support/storage';
 
 /** A stack trace line, which a user should never see for a mistake of theirs. */
 const STACK = /^\s+at /m;
+
+/** The containers and tables whose names start with `prefix`: what a command may have created. */
+async function storageNamed(prefix: string): Promise<string[]> {
+    const connectionString = testConnectionString();
+    const names: string[] = [];
+    for await (const container of BlobServiceClient.fromConnectionString(connectionString).listContainers({ prefix })) {
+        names.push(`container ${container.name}`);
+    }
+    for await (const table of TableServiceClient.fromConnectionString(connectionString, {
+        allowInsecureConnection: true,
+    }).listTables()) {
+        if (table.name?.startsWith(prefix)) names.push(`table ${table.name}`);
+    }
+    return names.sort();
+}
 
 describe('the CLI given bad input', () => {
     let h: Harness;
@@ -19,7 +36,12 @@ describe('the CLI given bad input', () => {
     beforeAll(async () => {
         h = await createHarness();
         h.sim.tenant.addUser({ upn: 'alice@contoso.com' }).addMessage('Inbox', { subject: 'hi' });
-        storageEnv = { BACKUP_STORAGE_CONNECTION_STRING: testConnectionString(), BACKUP_TABLE_PREFIX: uniquePrefix() };
+        const prefix = uniquePrefix();
+        storageEnv = {
+            BACKUP_STORAGE_CONNECTION_STRING: testConnectionString(),
+            BACKUP_TABLE_PREFIX: prefix,
+            BACKUP_CONTAINER: prefix,
+        };
     });
     afterAll(async () => h.close());
 
@@ -67,14 +89,31 @@ describe('the CLI given bad input', () => {
         const result = await runCli(['backup'], { ...storageEnv, ...h.env, EXCHANGE_CLIENT_SECRET: 'not-the-secret' });
         expectOneClearLine(result, /AADSTS7000215.*EXCHANGE_CLIENT_SECRET/);
         expect(result.stderr).not.toContain('not-the-secret');
-        const storage = await openStorage({
-            connectionString: storageEnv.BACKUP_STORAGE_CONNECTION_STRING!,
-            tablePrefix: storageEnv.BACKUP_TABLE_PREFIX!,
-            container: 'mailbackup',
-        });
-        const runs = [];
-        for await (const run of storage.runs.listRuns()) runs.push(run);
-        expect(runs, 'no run is recorded for a sign-in that failed').toEqual([]);
+    });
+
+    it('leaves the storage account as it found it when the command line or the sign-in is refused', async () => {
+        const refused: [string[], Record<string, string>, RegExp][] = [
+            [['weekly'], h.env, /unknown command 'weekly'/],
+            [['backup', '--type', 'weekly'], h.env, /full, incremental/],
+            [['backup'], { ...h.env, EXCHANGE_CLIENT_SECRET: 'not-the-secret' }, /AADSTS7000215/],
+            [['restore', '--mailbox', 'alice@contoso.com'], { ...h.env, EXCHANGE_CLIENT_SECRET: 'x' }, /AADSTS7000215/],
+            [['restore', '--mailbox', 'alice@contoso.com', '--as-of', 'yesterday'], h.env, /--as-of/],
+            [['export', '--mailbox', 'alice@contoso.com', '--out', os.tmpdir(), '--as-of', 'soon'], {}, /--as-of/],
+            [['export', '--mailbox', 'alice@contoso.com', '--out', os.tmpdir(), '--folder', ' '], {}, /--folder/],
+        ];
+        for (const [args, env, message] of refused) {
+            // Names of its own, so that only this command could have created them.
+            const prefix = uniquePrefix();
+            const before = await storageNamed(prefix);
+            const result = await runCli(args, {
+                ...env,
+                BACKUP_STORAGE_CONNECTION_STRING: testConnectionString(),
+                BACKUP_TABLE_PREFIX: prefix,
+                BACKUP_CONTAINER: prefix,
+            });
+            expectOneClearLine(result, message);
+            expect(await storageNamed(prefix), args.join(' ')).toEqual(before);
+        }
     });
 
     it('explains an unknown tenant', async () => {
