@@ -13,12 +13,17 @@ param environmentName string
 @metadata({ azd: { type: 'location' } })
 param location string
 
-@description('Object id of the deployer, given the data roles needed to run the CLI against these accounts. Empty: none.')
+@description('Object id of the deployer; given data roles only with grantDeployerDataAccess.')
 param principalId string = deployer().objectId
 
 @allowed(['User', 'ServicePrincipal'])
 @description('Kind of principal principalId is (ServicePrincipal when a pipeline deploys).')
 param principalType string = 'User'
+
+// Storage data roles on the backup are read access to every backed-up message, and Secrets Officer on the
+// vault is the Graph secret that reads every mailbox: nobody keeps either unless asked (docs/security.md).
+@description('Give the deployer the storage data roles on the backup and host accounts (to run the CLI against Azure) and Secrets Officer on the Key Vault. Removing it later needs az role assignment delete: a deployment adds, never removes.')
+param grantDeployerDataAccess bool = false
 
 // ---- Graph ----
 
@@ -31,6 +36,14 @@ param grantGraphPermissions bool = true
 
 @description('Restores write into mailboxes: sets RESTORE_ENABLED and adds Mail.ReadWrite to the grant. Off, the identity can only read.')
 param enableRestore bool = false
+
+@description('RESTORE_ALLOWED_TARGETS: mailboxes (UPNs or object ids, comma-separated) restores may write into. Empty: any.')
+param restoreAllowedTargets string = ''
+
+// ---- Who may call the management endpoints (docs/security.md) ----
+
+@description('Client id of an existing Entra ID app registration with the MailBackup.* app roles. Empty: this deployment creates one (needs Application Developer or Cloud Application Administrator).')
+param managementApiClientId string = ''
 
 @description('appRegistrationSecret only: Application (client) id of the app registration.')
 param exchangeClientId string = ''
@@ -123,10 +136,19 @@ param previousVersionDays int = 30
 @description('0: no immutability policy. Otherwise, days every blob version in the backup container stays undeletable (WORM). Read the README before setting it: once locked it cannot be undone.')
 param immutabilityDays int = 0
 
+@description('The backup account reachable only from the app\'s virtual network, through private endpoints (needs separateHostStorage; the CLI then cannot reach it from outside). docs/security.md, "Network".')
+param privateBackupStorage bool = false
+
 // ---- Monitoring ----
 
-@description('Address that is e-mailed when a run ends failed or partial. Empty: the alert shows in the portal only.')
+@description('Address that is e-mailed when a run or restore ends failed or partial, or a mailbox goes stale. Empty: the alerts show in the portal only.')
 param alertEmail string = ''
+
+// The alert reads two days of summary lines (alerts.bicep), so a mailbox goes stale within them.
+@minValue(1)
+@maxValue(47)
+@description('Hours without a succeeded backup of a mailbox before an alert fires (a nightly backup plus two hours).')
+param backupStaleHours int = 26
 
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -137,6 +159,7 @@ var backupStorageName = '${abbrs.storageStorageAccounts}bak${resourceToken}'
 var hostStorageName = separateHostStorage ? '${abbrs.storageStorageAccounts}host${resourceToken}' : backupStorageName
 var useSecret = graphAuth == 'appRegistrationSecret'
 var graphAppRoles = enableRestore ? ['User.Read.All', 'Mail.Read', 'Mail.ReadWrite'] : ['User.Read.All', 'Mail.Read']
+var privateBackup = privateBackupStorage && separateHostStorage
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -169,6 +192,27 @@ module backupStorage 'app/backup-storage.bicep' = {
     previousVersionDays: previousVersionDays
     immutabilityDays: immutabilityDays
     deploymentContainerName: separateHostStorage ? '' : deploymentContainerName
+    publicNetworkAccess: !privateBackup
+  }
+}
+
+module network 'app/network.bicep' = if (privateBackup) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: resourceToken
+    location: location
+    tags: tags
+    backupStorageName: backupStorage.outputs.name
+  }
+}
+
+module apiAuth 'app/api-auth.bicep' = if (empty(managementApiClientId)) {
+  name: 'apiAuth'
+  scope: rg
+  params: {
+    uniqueName: 'mailbackup-api-${resourceToken}'
+    displayName: 'Mail backup management API (${environmentName})'
   }
 }
 
@@ -201,6 +245,9 @@ module alerts 'app/alerts.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
     alertName: '${abbrs.insightsScheduledQueryRules}backup-run-${resourceToken}'
+    staleAlertName: '${abbrs.insightsScheduledQueryRules}backup-stale-${resourceToken}'
+    restoreAlertName: '${abbrs.insightsScheduledQueryRules}restore-${resourceToken}'
+    backupStaleHours: backupStaleHours
     workbookName: '${abbrs.insightsWorkbooks}${resourceToken}'
     alertEmail: alertEmail
     location: location
@@ -228,7 +275,7 @@ module rbac 'app/rbac.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultName: useSecret ? keyVault!.outputs.name : ''
     identityPrincipalId: identity.outputs.principalId
-    userPrincipalId: principalId
+    userPrincipalId: grantDeployerDataAccess ? principalId : ''
     userPrincipalType: principalType
   }
 }
@@ -258,6 +305,8 @@ module api 'app/api.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     backupStorageName: backupStorage.outputs.name
     keyVaultUri: useSecret ? keyVault!.outputs.uri : ''
+    managementClientId: empty(managementApiClientId) ? apiAuth!.outputs.clientId : managementApiClientId
+    virtualNetworkSubnetId: privateBackup ? network!.outputs.appSubnetId : ''
     appSettings: {
       TASKHUB_NAME: taskHubName
       BACKUP_INCREMENTAL_SCHEDULE: incrementalSchedule
@@ -270,6 +319,7 @@ module api 'app/api.bicep' = {
       BACKUP_FORMAT: backupFormat
       VERIFY_SAMPLE: verifySample
       RESTORE_ENABLED: string(enableRestore)
+      RESTORE_ALLOWED_TARGETS: restoreAllowedTargets
       AZURE_AUTHORITY_HOST: authorityHost
       GRAPH_ENDPOINT: graphEndpoint
       BACKUP_TABLE_PREFIX: backupTablePrefix
@@ -294,3 +344,4 @@ output BACKUP_STORAGE__blobServiceUri string = backupStorage.outputs.blobEndpoin
 output BACKUP_STORAGE__tableServiceUri string = backupStorage.outputs.tableEndpoint
 output KEY_VAULT_NAME string = useSecret ? keyVault!.outputs.name : ''
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output MANAGEMENT_API_CLIENT_ID string = empty(managementApiClientId) ? apiAuth!.outputs.clientId : managementApiClientId

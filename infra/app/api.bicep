@@ -19,6 +19,10 @@ param exchangeTenantId string
 param exchangeClientId string
 @description('The app\'s own settings: schedules, task hub, engine options, cloud endpoints, names.')
 param appSettings object
+@description('Client id of the Entra ID app registration whose access tokens the management endpoints accept.')
+param managementClientId string
+@description('Empty: no virtual network. Otherwise the subnet (delegated to Microsoft.App/environments) the app reaches the backup account through.')
+param virtualNetworkSubnetId string
 
 resource hostAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: hostStorageName
@@ -53,6 +57,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
@@ -114,6 +119,37 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
   properties: union(appSettings, hostSettings, identitySettings, empty(keyVaultUri) ? {} : appRegistrationSettings)
+}
+
+// Entra ID in front of every endpoint (docs/security.md): App Service authentication checks the caller's
+// access token (signature, issuer, audience, expiry) before a request reaches the app, answers 401 without
+// one, and hands the token's claims on in x-ms-client-principal, where the code looks for the app role the
+// endpoint needs. The function keys stay required as well: the code cannot tell whether this is still on.
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+    }
+    httpSettings: { requireHttps: true }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: managementClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [managementClientId, 'api://${managementClientId}']
+        }
+      }
+    }
+    // Callers send bearer tokens; nothing signs in through a browser, so no token store.
+    login: { tokenStore: { enabled: false } }
+  }
 }
 
 // azd deploys to Flex with an Entra token; publishing with a user name and password stays off.

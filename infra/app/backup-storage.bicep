@@ -15,6 +15,9 @@ param immutabilityDays int
 @description('Also hosts the Functions deployment package when the host has no account of its own; empty: not here.')
 param deploymentContainerName string
 
+@description('False: reachable only through the private endpoints of network.bicep (privateBackupStorage).')
+param publicNetworkAccess bool
+
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -31,8 +34,8 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     dnsEndpointType: 'Standard'
-    publicNetworkAccess: 'Enabled'
-    networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }
+    publicNetworkAccess: publicNetworkAccess ? 'Enabled' : 'Disabled'
+    networkAcls: { defaultAction: publicNetworkAccess ? 'Allow' : 'Deny', bypass: 'AzureServices' }
     encryption: {
       keySource: 'Microsoft.Storage'
       // Infrastructure encryption (a second AES-256 layer) can only be chosen when the account is created.

@@ -6,8 +6,9 @@
 //                   Flex deployment need), queues and tables of the task hub.
 //   App Insights    Monitoring Metrics Publisher, to send telemetry with Entra authentication.
 //   Key Vault       Key Vault Secrets User, to resolve the secret reference (appRegistrationSecret only).
-// The deployer gets the same storage data roles (to run the CLI against Azure), and Secrets Officer to
-// put the secret in; never the identity's Graph permissions.
+// A person (the deployer, with main.bicep's grantDeployerDataAccess; off by default) gets the same storage
+// data roles, to run the CLI against Azure, and Secrets Officer to put the secret in; never the identity's
+// Graph permissions. Either is standing read access to all backed-up mail (docs/security.md).
 param backupStorageName string
 param hostStorageName string
 param separateHostStorage bool
@@ -15,7 +16,7 @@ param applicationInsightsName string
 @description('Empty when no Key Vault is deployed.')
 param keyVaultName string
 param identityPrincipalId string
-@description('Empty: no roles for a person.')
+@description('Empty (the default, see grantDeployerDataAccess): no roles for a person.')
 param userPrincipalId string
 param userPrincipalType string
 

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 import { MAILBOX_EVENT, RUN_EVENT, mailboxSummaryEvent, runSummaryEvent } from '../../src/backup/runEvents';
+import { RESTORE_EVENT, restoreEvent } from '../../src/functions/shared/restoreEvents';
 import type { MailboxRunEntity, RunEntity } from '../../src/store/entities';
 import { ROOT, bicepFiles, bicepParams, bicepResources, block, objectKeys, read, readJson } from './sources';
 
@@ -32,12 +33,14 @@ function fieldsOf(line: string, prefix: string): string[] {
 const anything = new Proxy({}, { get: (_, key) => (key === 'then' ? undefined : 0) });
 const RUN_FIELDS = fieldsOf(runSummaryEvent(anything as RunEntity), RUN_EVENT);
 const MAILBOX_FIELDS = fieldsOf(mailboxSummaryEvent(anything as MailboxRunEntity), MAILBOX_EVENT);
+const RESTORE_FIELDS = fieldsOf(restoreEvent({ restoreId: '', source: '' }, { status: '' }), RESTORE_EVENT);
 
 /** Checks a KQL query against the code's summary lines: the prefix, the offset of the JSON, the fields read. */
 function expectReadsSummaries(query: string, where: string): void {
     const events = [
         { prefix: RUN_EVENT, variable: 'run', fields: RUN_FIELDS },
         { prefix: MAILBOX_EVENT, variable: 'mailbox', fields: MAILBOX_FIELDS },
+        { prefix: RESTORE_EVENT, variable: 'restore', fields: RESTORE_FIELDS },
     ].filter((e) => query.includes(`startswith "${e.prefix} "`));
     expect(events, `${where} reads no summary line`).not.toHaveLength(0);
     for (const { prefix, variable, fields } of events) {
@@ -183,6 +186,52 @@ describe('monitoring', () => {
 
     it('reads in every workbook query only fields the code logs, at the offset it logs them', () => {
         for (const item of queries) expectReadsSummaries(item.content.query ?? '', `workbook item ${item.name}`);
+    });
+
+    const alerts = read('infra/app/alerts.bicep');
+    const alertQuery = (name: string) => new RegExp(`var ${name} = '''([\\s\\S]*?)'''`).exec(alerts)?.[1] ?? '';
+    const mainParams = new Map(bicepParams('infra/main.bicep').map((p) => [p.name, p.defaultText]));
+
+    it('shows the last successful backup per mailbox, stale past the same hours as the alert', () => {
+        const item = queries.find((q) =>
+            /mailbox\.status[\s\S]*maxif\(timestamp, status == "succeeded"\)/.test(q.content.query ?? ''),
+        );
+        expect(item, "a workbook query of each mailbox's last succeeded backup").toBeDefined();
+        expect(item!.content.query).toMatch(/by upn/);
+        expect(item!.content.query).toContain('{StaleHours}');
+        const parameters = workbook.items.find((i) => i.type === 9) as unknown as {
+            content: { parameters: { name: string; value: unknown }[] };
+        };
+        const stale = parameters.content.parameters.find((p) => p.name === 'StaleHours');
+        expect(stale?.value).toBe(mainParams.get('backupStaleHours'));
+    });
+
+    it('alerts per mailbox with no succeeded backup for backupStaleHours (26 by default), whatever stopped the runs', () => {
+        const query = alertQuery('staleBackupsQuery');
+        expectReadsSummaries(query, 'stale-backup alert');
+        expect(query).toMatch(/maxif\(timestamp, status == "succeeded"\)/);
+        expect(query).toMatch(/where status != "skipped"/);
+        expect(query).toContain('ago({staleHours}h)');
+        expect(alerts).toMatch(/query: replace\(staleBackupsQuery, '\{staleHours\}', string\(backupStaleHours\)\)/);
+        expect(alerts).toMatch(/dimensions: \[\{ name: 'upn'/);
+        expect(mainParams.get('backupStaleHours')).toBe('26');
+        expect(read('infra/main.bicep')).toMatch(/^\s+backupStaleHours: backupStaleHours$/m);
+        // A mailbox is judged on the lines the alert reads: the stale hours must fit in its time range.
+        const days = Number(/overrideQueryTimeRange: 'P(\d+)D'/.exec(alerts)?.[1]);
+        const max = Number(
+            /@maxValue\((\d+)\)\s*\n@description\([^\n]*\)\s*\nparam backupStaleHours/.exec(
+                read('infra/main.bicep'),
+            )?.[1],
+        );
+        expect(max).toBeLessThan(days * 24);
+    });
+
+    it('alerts on a restore that ended failed or partial, from the restore summary line', () => {
+        const query = alertQuery('failedRestoresQuery');
+        expectReadsSummaries(query, 'restore alert');
+        expect(query).toMatch(/where tostring\(restore\.status\) in \("failed", "partial"\)/);
+        expect(query).toContain('restore.requestedBy');
+        expect(block(alerts, /^resource failedRestoreAlert /m)).toMatch(/query: failedRestoresQuery/);
     });
 
     it('alerts on a run that ended failed or partial, from the same summary line', () => {

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { bicepFiles, bicepResources, block, filesUnder, read, readCode, readJson } from './sources';
+import { ROLES } from '../../src/functions/shared/caller';
+import { bicepFiles, bicepParams, bicepResources, block, filesUnder, read, readCode, readJson } from './sources';
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 const BUILT_IN_ROLES: Record<string, string> = {
@@ -209,5 +210,59 @@ describe('Graph permissions', () => {
         );
         expect(graph).toMatch(/resource \w+ 'Microsoft\.Graph\/appRoleAssignedTo@v1\.0'/);
         expect(main).toMatch(/principalId: identity\.outputs\.principalId\s+appRoles: graphAppRoles/);
+    });
+});
+
+describe('who may reach the backup', () => {
+    const main = read('infra/main.bicep');
+    const params = new Map(bicepParams('infra/main.bicep').map((p) => [p.name, p.defaultText]));
+
+    it('give no person a data role on the backup, host account or vault unless grantDeployerDataAccess', () => {
+        expect(params.get('grantDeployerDataAccess')).toBe('false');
+        expect(main).toMatch(/^\s+userPrincipalId: grantDeployerDataAccess \? principalId : ''$/m);
+        const people = bicepResources('infra/app/rbac.bicep').filter((r) => r.symbol.startsWith('user'));
+        expect(people.map((r) => r.symbol).sort()).toEqual(['userOnBackup', 'userOnHost', 'userOnVault']);
+        for (const r of people) {
+            expect(r.header, r.symbol).toMatch(/withUser/);
+            expect(r.body, r.symbol).toMatch(/principalId: userPrincipalId/);
+        }
+        expect(read('infra/app/rbac.bicep')).toMatch(/^var withUser = !empty\(userPrincipalId\)$/m);
+    });
+
+    it('put Entra ID in front of every endpoint, with the app roles the code checks', () => {
+        const auth = bicepResources('infra/app/api.bicep').find(
+            (r) => r.type === 'Microsoft.Web/sites/config' && /authsettingsV2/.test(r.body),
+        );
+        expect(auth?.body).toMatch(/requireAuthentication: true/);
+        expect(auth?.body).toMatch(/unauthenticatedClientAction: 'Return401'/);
+        expect(auth?.body).toMatch(/azureActiveDirectory: \{\s+enabled: true/);
+        expect(auth?.body).toMatch(/clientId: managementClientId/);
+        expect(auth?.body).toMatch(/allowedAudiences: \[managementClientId/);
+        const registration = read('infra/app/api-auth.bicep');
+        const declared = [...registration.matchAll(/value: '(MailBackup\.\w+)'/g)].map((m) => m[1]);
+        const checked = Object.values(ROLES);
+        expect(declared.sort()).toEqual([...checked].sort());
+        expect(registration).toMatch(/appRoleAssignmentRequired: true/);
+        expect(main).toMatch(/module apiAuth 'app\/api-auth\.bicep' = if \(empty\(managementApiClientId\)\)/);
+        expect(main).toMatch(
+            /managementClientId: empty\(managementApiClientId\) \? apiAuth!\.outputs\.clientId : managementApiClientId/,
+        );
+    });
+
+    it('can keep the backup account off the internet, through private endpoints for each service the engine uses', () => {
+        expect(params.get('privateBackupStorage')).toBe('false');
+        expect(main).toMatch(/^var privateBackup = privateBackupStorage && separateHostStorage$/m);
+        expect(main).toMatch(/module network 'app\/network\.bicep' = if \(privateBackup\)/);
+        expect(main).toMatch(/publicNetworkAccess: !privateBackup/);
+        expect(main).toMatch(/virtualNetworkSubnetId: privateBackup \? network!\.outputs\.appSubnetId : ''/);
+        const storage = read('infra/app/backup-storage.bicep');
+        expect(storage).toMatch(/publicNetworkAccess: publicNetworkAccess \? 'Enabled' : 'Disabled'/);
+        const network = read('infra/app/network.bicep');
+        // Flex Consumption integrates only with a subnet delegated to Microsoft.App/environments.
+        expect(network).toMatch(/serviceName: 'Microsoft\.App\/environments'/);
+        const services = JSON.parse(/^var services = (\[.*\])$/m.exec(network)![1]!.replace(/'/g, '"')) as string[];
+        const engineFiles = ['src/store', 'src/backup', 'src/recovery'].flatMap((dir) => filesUnder(dir, ['.ts']));
+        expect(services.sort()).toEqual([...servicesImported(engineFiles)].sort());
+        expect(read('infra/app/api.bicep')).toMatch(/virtualNetworkSubnetId: empty\(virtualNetworkSubnetId\) \? null/);
     });
 });
