@@ -29,12 +29,32 @@ var appRoles = [
   }
 ]
 
+// A person's token needs a delegated scope to exist; Azure CLI is pre-authorized for it, so
+// `az account get-access-token --resource <client id>` works without a consent prompt (docs/security.md).
+var userScopeId = guid(uniqueName, 'user_impersonation')
+var azureCliAppId = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
+
 resource application 'Microsoft.Graph/applications@v1.0' = {
   uniqueName: uniqueName
   displayName: displayName
   signInAudience: 'AzureADMyOrg'
-  // v2 access tokens carry the client id as their audience, which is what authsettingsV2 accepts.
-  api: { requestedAccessTokenVersion: 2 }
+  api: {
+    // v2 access tokens carry the client id as their audience, which is what authsettingsV2 accepts.
+    requestedAccessTokenVersion: 2
+    oauth2PermissionScopes: [
+      {
+        id: userScopeId
+        value: 'user_impersonation'
+        type: 'User'
+        adminConsentDisplayName: 'Call the mail backup API as the signed-in user'
+        adminConsentDescription: 'Lets the app call the mail backup management API with the roles assigned to the user.'
+        userConsentDisplayName: 'Call the mail backup API as you'
+        userConsentDescription: 'Lets the app call the mail backup management API with the roles assigned to you.'
+        isEnabled: true
+      }
+    ]
+    preAuthorizedApplications: [{ appId: azureCliAppId, delegatedPermissionIds: [userScopeId] }]
+  }
   appRoles: [
     for role in appRoles: {
       id: guid(uniqueName, role.value)
