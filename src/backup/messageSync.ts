@@ -1,11 +1,11 @@
 import { StorageError } from '../errors';
 import { classifyGraphError, describe } from '../graph/graphErrors';
 import type { MailFolderInfo } from '../graph/folders';
-import { type DeltaMessage } from '../graph/messages';
+import { type DeltaMessage, messageSize } from '../graph/messages';
 import type { MessageEntity, VersionEntity } from '../store/entities';
 import { placementRowKey } from '../store/messageIndex';
 import { toTableKey, versionRowKey } from '../store/tableKeys';
-import { classifyChange, contentFingerprint } from './changeDetection';
+import { classifyChange } from './changeDetection';
 import { atDownloadCap, type MailboxSync } from './mailboxContext';
 import { storeMessage, type StoredMessage } from './messageContent';
 
@@ -36,7 +36,7 @@ export async function syncMessage(
     if (!stored) return 'failed';
     sync.counters.bytesDownloaded += stored.bytesDownloaded;
     sync.counters.bytesStored += stored.bytesStored;
-    // A draft whose preview changed but whose bytes did not: nothing new to keep.
+    // A draft touched without a change to its bytes: nothing new to keep.
     if (existing?.sha256 === stored.sha256) return recordMetadataChange(sync, folder, message, existing);
     recordNewVersion(sync, folder, message, existing, stored);
     return 'stored';
@@ -49,7 +49,7 @@ async function download(
     message: DeltaMessage,
 ): Promise<StoredMessage | undefined> {
     try {
-        return await downloadWithRetries(sync, message.id);
+        return await downloadWithRetries(sync, message);
     } catch (error) {
         // Storage failing is not this message's fault: let it end the mailbox, which is retried whole.
         if (isStorageFailure(error)) throw error;
@@ -165,7 +165,6 @@ function isStorageFailure(error: unknown): boolean {
 function metadataOf(sync: MailboxSync, folder: MailFolderInfo, message: DeltaMessage) {
     return {
         changeKey: message.changeKey ?? '',
-        contentFingerprint: contentFingerprint(message),
         folderId: folder.id,
         folderPath: sync.options.folders ? folder.path : '',
         subject: message.subject ?? '',
@@ -200,10 +199,11 @@ function versionOf(entity: MessageEntity): VersionEntity {
  * A dropped connection in the middle of a body cannot be retried by the HTTP middleware (the
  * response had started), so the whole message is fetched again; blob writes are idempotent.
  */
-async function downloadWithRetries(sync: MailboxSync, messageId: string): Promise<StoredMessage> {
+async function downloadWithRetries(sync: MailboxSync, message: DeltaMessage): Promise<StoredMessage> {
+    const target = { mailboxId: sync.mailbox.id, messageId: message.id, sizeHint: messageSize(message) };
     for (let attempt = 1; ; attempt++) {
         try {
-            return await storeMessage(sync.graph, sync.storage.content, sync.mailbox.id, messageId, sync.options);
+            return await storeMessage(sync.graph, sync.storage.content, target, sync.options);
         } catch (error) {
             const kind = classifyGraphError(error);
             if (attempt >= DOWNLOAD_ATTEMPTS || (kind !== 'transient' && kind !== 'throttled')) throw error;

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-import type { Attachment, FileAttachment, Message } from '@microsoft/microsoft-graph-types';
+import type { Message } from '@microsoft/microsoft-graph-types';
 
 import type { MailboxGraph, Page } from './mailboxGraph';
 
@@ -18,8 +18,6 @@ export type DeltaMessage = Pick<
     | 'receivedDateTime'
     | 'subject'
     | 'from'
-    | 'hasAttachments'
-    | 'bodyPreview'
 > & {
     id: string;
     '@removed'?: { reason: string };
@@ -39,12 +37,11 @@ const DELTA_SELECT = [
     'receivedDateTime',
     'subject',
     'from',
-    'hasAttachments',
-    'bodyPreview',
 ].join(',');
 
-/** PR_MESSAGE_SIZE: v1.0 has no size property (graph-facts §6). */
+/** PR_MESSAGE_SIZE: v1.0 has no size property (docs/graph-behaviour.md, "Message size"). */
 const SIZE_PROPERTY = 'Integer 0x0E08';
+const SIZE_TAG = { type: 'integer', tag: 0x0e08 };
 
 /** Delta pages of 200: large enough to keep requests few, small enough to checkpoint often. */
 export const DELTA_PAGE_SIZE = 200;
@@ -60,11 +57,18 @@ export function deltaPages(graph: MailboxGraph, url: string): AsyncGenerator<Pag
 }
 
 export function messageSize(message: DeltaMessage): number | undefined {
-    const property = message.singleValueExtendedProperties?.find(
-        (p) => p.id.toLowerCase() === SIZE_PROPERTY.toLowerCase(),
-    );
+    const property = message.singleValueExtendedProperties?.find((p) => isPropertyTag(p.id, SIZE_TAG));
     const size = property ? Number(property.value) : NaN;
     return Number.isFinite(size) ? size : undefined;
+}
+
+/**
+ * Graph answers with an extended property's id normalised, not as it was asked for: `Integer 0x0E08` comes back as
+ * `Integer 0xe08` (docs/graph-behaviour.md, "Message size"). So ids are compared by type and tag number.
+ */
+export function isPropertyTag(id: string, wanted: { type: string; tag: number }): boolean {
+    const [, type = '', hex = ''] = /^\s*(\w+)\s+0x([0-9a-f]+)\s*$/i.exec(id) ?? [];
+    return type.toLowerCase() === wanted.type && parseInt(hex, 16) === wanted.tag;
 }
 
 /** One message's delta fields, for a message whose download is retried outside its folder's delta. */
@@ -75,36 +79,7 @@ export function getMessageMetadata(graph: MailboxGraph, messageId: string): Prom
     );
 }
 
-/** The exact MIME bytes of a message, as a stream: messages reach 150 MB (graph-facts §7). */
+/** The exact MIME bytes of a message, as a stream: messages reach 150 MB (docs/graph-behaviour.md, "MIME"). */
 export function openMime(graph: MailboxGraph, messageId: string): Promise<Readable> {
     return graph.openStream(`${graph.userPath}/messages/${encodeURIComponent(messageId)}/$value`);
-}
-
-export type MessageDocument = Message & { attachments?: Attachment[] };
-
-/** The message as JSON, with its attachment list (metadata only; content is fetched per attachment). */
-export function getMessageDocument(graph: MailboxGraph, messageId: string): Promise<MessageDocument> {
-    const expand = 'attachments($select=id,name,contentType,size,isInline,lastModifiedDateTime)';
-    return graph.get<MessageDocument>(`${graph.userPath}/messages/${encodeURIComponent(messageId)}?$expand=${expand}`);
-}
-
-/**
- * One attachment as JSON: for a file attachment that is its content (base64) and its Content-ID, which ties an
- * inline image to the `cid:` reference in the HTML body. The attachments listing cannot select contentId
- * (a fileAttachment property) without a type cast Graph does not document, so inline parts are read this way.
- */
-export function getAttachmentDocument(
-    graph: MailboxGraph,
-    messageId: string,
-    attachmentId: string,
-): Promise<FileAttachment> {
-    return graph.get<FileAttachment>(
-        `${graph.userPath}/messages/${encodeURIComponent(messageId)}/attachments/${encodeURIComponent(attachmentId)}`,
-    );
-}
-
-export function openAttachment(graph: MailboxGraph, messageId: string, attachmentId: string): Promise<Readable> {
-    return graph.openStream(
-        `${graph.userPath}/messages/${encodeURIComponent(messageId)}/attachments/${encodeURIComponent(attachmentId)}/$value`,
-    );
 }

@@ -12,7 +12,6 @@ export interface MessageEntity {
     sha256: string; // hex SHA-256 of the exact MIME bytes Graph served
     size: number; // bytes of MIME
     changeKey: string;
-    contentFingerprint: string; // what decides whether a draft's content changed
     folderId: string;
     folderPath: string;
     subject: string;

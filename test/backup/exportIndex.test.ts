@@ -35,7 +35,6 @@ function messageRow(mailboxId: string, messageId: string, overrides: Partial<Mes
         sha256,
         size: 2048,
         changeKey: 'ck1',
-        contentFingerprint: 'fp',
         folderId: 'inbox-id',
         folderPath: 'Inbox',
         subject: `About ${messageId}`,

@@ -91,7 +91,6 @@ function messageRow(
         sha256,
         size: message.size,
         changeKey: 'ck',
-        contentFingerprint: '',
         folderId: 'inbox',
         folderPath: 'Inbox',
         subject: message.id,

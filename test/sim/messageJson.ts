@@ -42,7 +42,8 @@ export function messageJson(message: SimMessage, view: MessageView): Json {
         if (wanted && name !== 'id') json[name] = all[name];
     }
     if (view.expandSize) {
-        json.singleValueExtendedProperties = [{ id: 'Integer 0x0E08', value: String(message.size) }];
+        // Graph answers with the id normalised (lower-case hex, no leading zeros), whatever spelling was asked for.
+        json.singleValueExtendedProperties = [{ id: 'Integer 0xe08', value: String(message.size) }];
     }
     if (view.expandAttachments) {
         json.attachments = message.attachments.map((a) => attachmentJson(a, view.expandAttachments?.select));

@@ -2,7 +2,9 @@ import { notSimulated } from './graphError';
 import { ATTACHMENT_PROPERTIES, MESSAGE_PROPERTIES } from './messageJson';
 import { parseExpand, parseSelect } from './odata';
 
-const SIZE_PROPERTY = /^id eq '(Integer 0x0E08)'$/i;
+/** `id eq 'Integer 0x0E08'`, in any spelling Graph accepts: the type is case-insensitive, the tag any hex form. */
+const PROPERTY_FILTER = /^id eq '(\w+) 0x([0-9a-f]+)'$/i;
+const SIZE_TAG = 0x0e08;
 
 export interface MessageQuery {
     select?: string[];
@@ -22,7 +24,7 @@ export function parseMessageQuery(query: URLSearchParams, allowAttachments: bool
     for (const item of parseExpand(query.get('$expand'))) {
         const name = item.name.toLowerCase();
         if (name === 'singlevalueextendedproperties') {
-            result.expandSize ||= SIZE_PROPERTY.test(item.options.get('$filter') ?? '');
+            result.expandSize ||= isSizeFilter(item.options.get('$filter') ?? '');
         } else if (name === 'attachments' && allowAttachments) {
             const select = item.options.get('$select') ?? null;
             result.expandAttachments = {
@@ -33,4 +35,9 @@ export function parseMessageQuery(query: URLSearchParams, allowAttachments: bool
         }
     }
     return result;
+}
+
+function isSizeFilter(filter: string): boolean {
+    const [, type = '', hex = ''] = PROPERTY_FILTER.exec(filter) ?? [];
+    return type.toLowerCase() === 'integer' && parseInt(hex, 16) === SIZE_TAG;
 }

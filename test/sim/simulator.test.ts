@@ -132,7 +132,7 @@ describe('tenant simulator, driven by the real @azure/identity and Graph client'
         expect(first.items.map((m) => m.id).sort()).toEqual([...inbox.messages.keys()].sort());
         const sized = first.items[0];
         const truth = adele.message(sized?.id ?? '');
-        expect(sized?.singleValueExtendedProperties).toEqual([{ id: 'Integer 0x0E08', value: String(truth.size) }]);
+        expect(sized?.singleValueExtendedProperties).toEqual([{ id: 'Integer 0xe08', value: String(truth.size) }]);
         const archived = await readAll<Message>(client, deltaOf(archive.id), prefer);
 
         const moved = adele.messages().find((m) => m.folder === inbox);

@@ -14,7 +14,6 @@ function message(mailboxId: string, messageId: string, overrides: Partial<Messag
         sha256: 'ab'.repeat(32),
         size: 1234,
         changeKey: 'ck1',
-        contentFingerprint: 'fp',
         folderId: 'inbox',
         folderPath: 'Inbox',
         subject: `Subject of ${messageId}`,
