@@ -179,6 +179,37 @@ describe('the embedded Azurite (a generated key)', () => {
     });
 });
 
+describe('the installed Azurite', () => {
+    it('carries the patches in patches/ (postinstall), which keep its writes from slowing as it fills', async () => {
+        const root = path.resolve(__dirname, '../..');
+        const patches = (await readdir(path.join(root, 'patches'))).filter((name) => name.startsWith('azurite+'));
+        const missing: string[] = [];
+        for (const patch of patches) {
+            for (const { file, after } of hunks(await readFile(path.join(root, 'patches', patch), 'utf8'))) {
+                if (!(await readFile(path.join(root, file), 'utf8')).includes(after)) missing.push(`${patch}: ${file}`);
+            }
+        }
+
+        expect(patches).not.toEqual([]);
+        expect(missing).toEqual([]);
+    });
+});
+
+describe('the Functions app', () => {
+    it('ships without Azurite: a dev dependency, pruned by the remote build after it compiled', async () => {
+        const manifest = JSON.parse(await readFile(path.resolve(__dirname, '../../package.json'), 'utf8')) as {
+            dependencies: Record<string, string>;
+            devDependencies: Record<string, string>;
+            scripts: Record<string, string>;
+        };
+
+        expect(Object.keys(manifest.dependencies)).not.toContain('azurite');
+        expect(Object.keys(manifest.devDependencies)).toContain('azurite');
+        // Oryx runs it after `npm install` (dev dependencies included) and `npm run build` (azure.yaml).
+        expect(manifest.scripts['build:azure']).toBe('npm prune --omit=dev');
+    });
+});
+
 describe('the CLI without Azurite installed (a production install)', () => {
     it('says in one line that storage is needed, and creates no data folder', async () => {
         const data = await temporaryLocation();
@@ -227,6 +258,18 @@ async function readEntityAndBlob(
     const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(prefix);
     const content = await container.getBlockBlobClient('message.eml').downloadToBuffer();
     return { sha256, content: content.toString() };
+}
+
+/** Each hunk of a unified diff: the file it changes and the lines it leaves there (context and added). */
+function hunks(diff: string): { file: string; after: string }[] {
+    const found: { file: string; after: string[] }[] = [];
+    let file = '';
+    for (const line of diff.split('\n')) {
+        if (line.startsWith('+++ b/')) file = line.slice('+++ b/'.length);
+        else if (line.startsWith('@@')) found.push({ file, after: [] });
+        else if (/^[ +]/.test(line)) found.at(-1)?.after.push(line.slice(1));
+    }
+    return found.map((hunk) => ({ file: hunk.file, after: hunk.after.join('\n') }));
 }
 
 async function listBlobs(connectionString: string, prefix: string): Promise<string[]> {
