@@ -36,6 +36,7 @@ describe('the Functions app as the host indexes it', () => {
         }
     });
 
+    // The key stays required behind Entra ID: the code cannot tell whether Easy Auth is on (docs/security.md).
     it('protects every HTTP endpoint with a function key and routes them as documented', () => {
         const routes = [...registered.values()]
             .filter((r) => r.trigger === 'httpTrigger')
@@ -47,6 +48,7 @@ describe('the Functions app as the host indexes it', () => {
                 ['getBackup', 'backups/{runId}', ['GET'], 'function'],
                 ['getStats', 'stats', ['GET'], 'function'],
                 ['startRestore', 'restores', ['POST'], 'function'],
+                ['getRestore', 'restores/{restoreId}', ['GET'], 'function'],
             ]),
         );
         for (const [name, , , authLevel] of routes) expect(authLevel, String(name)).toBe('function');
