@@ -4,6 +4,7 @@ export const REQUEST_KINDS = [
     'openidConfig',
     'users',
     'mailboxSettings',
+    // Folder listings (mailFolders, childFolders, a folder by id) and the folder hierarchy delta: the bench's "lists".
     'folders',
     'delta',
     'value',
