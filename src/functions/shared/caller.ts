@@ -42,6 +42,7 @@ const MAX_HEADER_CHARS = 32_768;
 
 interface ClientPrincipal {
     auth_typ?: unknown;
+    name_typ?: unknown;
     role_typ?: unknown;
     claims?: unknown;
 }
@@ -68,9 +69,10 @@ export function callerOf(request: HttpRequest): Caller | undefined {
     const objectId = first(OBJECT_ID_CLAIMS);
     if (!objectId) return undefined;
     const roleTypes = typeof principal.role_typ === 'string' ? [principal.role_typ, ...ROLE_CLAIMS] : ROLE_CLAIMS;
+    const nameTypes = typeof principal.name_typ === 'string' ? [...NAME_CLAIMS, principal.name_typ] : NAME_CLAIMS;
     return {
         objectId,
-        name: first(NAME_CLAIMS) ?? objectId,
+        name: first(nameTypes) ?? objectId,
         roles: [...new Set(claims.filter((c) => roleTypes.includes(c.typ)).map((c) => c.val))],
     };
 }
