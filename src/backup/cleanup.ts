@@ -5,6 +5,9 @@
  *      - versions superseded before the cutoff (validTo set and older);
  *      - messages deleted from the mailbox before the cutoff (deletedAt older): their versions, their
  *        attachment rows, then their message row (last, so an interrupted purge is found and repeated).
+ *      A mailbox whose index rows were deleted gets a full snapshot of its index (docs/table-snapshots.md),
+ *      since a snapshot of changes cannot show a deleted row; snapshots a later full one supersedes are
+ *      deleted once SNAPSHOT_KEEP_MS (or the retention, if shorter) old.
  *   3. Blobs: under content/ and attachments/, those no remaining message, version or attachment row
  *      names; under staging/, all. In both cases only blobs last modified BLOB_GRACE_MS before `now`, and
  *      only if unchanged since they were listed.
@@ -55,6 +58,7 @@ export interface CleanupReport {
     attachmentsDeleted: number;
     blobsDeleted: number;
     bytesFreed: number;
+    snapshotsDeleted: number;
     /** Why deleted messages were not purged and blobs not collected; '' when they were. */
     skipped: string;
 }
@@ -75,6 +79,11 @@ const BLOB_PREFIXES = ['content/', 'attachments/'];
 const STAGING_PREFIX = 'staging/';
 const LOCK_PREFIX = 'locks/';
 const PARALLEL_MAILBOXES = 4;
+/**
+ * How long an index snapshot that a later full one supersedes is kept: a window to undo a bad change to
+ * the tables. Blob soft delete and versioning keep it longer where they are on.
+ */
+const SNAPSHOT_KEEP_MS = 7 * DAY_MS;
 const PARALLEL_BLOB_DELETES = 16;
 
 /** Deletes what the retention period no longer keeps; see the invariants above. */
@@ -90,6 +99,7 @@ export async function cleanup(storage: BackupStorage, options: CleanupOptions): 
         attachmentsDeleted: 0,
         blobsDeleted: 0,
         bytesFreed: 0,
+        snapshotsDeleted: 0,
         skipped: '',
     };
     const log = options.log;
@@ -105,12 +115,20 @@ export async function cleanup(storage: BackupStorage, options: CleanupOptions): 
     }
     const references = new Set<string>();
     const mailboxIds = await listMailboxIds(storage);
+    const snapshotsBefore = new Date(Math.max(now - options.days * DAY_MS, now - SNAPSHOT_KEEP_MS));
     await mapConcurrently(mailboxIds, PARALLEL_MAILBOXES, (mailboxId) =>
-        pruneMailbox(storage, mailboxId, { cutoff, purgeDeleted: !report.skipped, references, report }),
+        pruneMailbox(storage, mailboxId, {
+            cutoff,
+            purgeDeleted: !report.skipped,
+            references,
+            snapshotsBefore,
+            report,
+        }),
     );
     log?.info(
         `cleanup: deleted ${report.versionsDeleted} superseded versions, ${report.messagesDeleted} deleted messages ` +
-            `and ${report.attachmentsDeleted} of their attachment rows`,
+            `and ${report.attachmentsDeleted} of their attachment rows, and ${report.snapshotsDeleted} superseded ` +
+            `index snapshots`,
     );
     if (report.skipped) return report;
 
@@ -181,6 +199,8 @@ interface MailboxPruning {
     purgeDeleted: boolean;
     /** Blob names of the rows kept, filled for the blob collection. */
     references: Set<string>;
+    /** Superseded index snapshots taken before this are deleted. */
+    snapshotsBefore: Date;
     report: CleanupReport;
 }
 
@@ -227,6 +247,10 @@ async function pruneMailbox(storage: BackupStorage, mailboxId: string, pruning: 
     report.versionsDeleted += versionKeys.length;
     report.attachmentsDeleted += attachmentKeys.length;
     report.messagesDeleted += purged.size;
+    if (versionKeys.length + attachmentKeys.length + purged.size > 0) {
+        await storage.snapshots.take(mailboxId, { full: true });
+    }
+    report.snapshotsDeleted += await storage.snapshots.prune(mailboxId, pruning.snapshotsBefore);
 }
 
 function addReferences(references: Set<string>, ...blobNames: string[]): void {

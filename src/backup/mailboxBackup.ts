@@ -12,6 +12,7 @@ import { syncFolder } from './folderSync';
 import type { FailedItem, Logger, Mailbox, MailboxSync, ProgressEvent } from './mailboxContext';
 import { atDownloadCap, outOfTime } from './mailboxContext';
 import type { BackupOptions } from './options';
+import { snapshotChangedIndex } from './tableSnapshots';
 
 /** Folders synced side by side; they share the mailbox's four Graph slots. */
 const FOLDER_LANES = 4;
@@ -90,6 +91,7 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
             await sync.writer.flush().catch(() => undefined);
         }
     }
+    await snapshotChangedIndex(deps, slice.mailbox, sync.counters);
     await lock.lease.release();
     sync.counters.graphRequests = metrics.requests;
     sync.counters.graphThrottled = metrics.throttled;

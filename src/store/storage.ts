@@ -13,6 +13,7 @@ import { BlobServiceClient, type StoragePipelineOptions } from '@azure/storage-b
 import { ConfigError } from '../errors';
 import { ContentStore } from './contentStore';
 import { FolderStateStore } from './folderState';
+import { IndexSnapshots } from './indexSnapshot';
 import { MailboxLocks } from './mailboxLocks';
 import { MessageIndex } from './messageIndex';
 import { RestoreHistory } from './restoreHistory';
@@ -38,6 +39,8 @@ export interface BackupStorage {
     runs: RunHistory;
     locks: MailboxLocks;
     restores: RestoreHistory;
+    /** Copies of the index partitions in the container (indexSnapshot.ts). */
+    snapshots: IndexSnapshots;
 }
 
 const TABLES = [
@@ -100,6 +103,7 @@ export async function openStorage(settings: StorageSettings): Promise<BackupStor
         runs: new RunHistory({ runs: tables.runs, mailboxRuns: tables.mailboxruns }),
         locks: new MailboxLocks(container),
         restores: new RestoreHistory(tables.restores),
+        snapshots: new IndexSnapshots(tables, container),
     };
 }
 
