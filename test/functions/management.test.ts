@@ -96,6 +96,16 @@ describe('the management endpoints', () => {
         const reader = await h.http('listBackups', { path: 'backups', headers: principalHeader(READER) });
         expect(reader.status ?? 200).toBe(200);
         expect(reader.jsonBody).toMatchObject({ runs: [] });
+        // The role under the claim type role_typ names, and the object id under its short name, count as well.
+        const longRole = {
+            role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+            claims: [
+                { typ: 'oid', val: READER.objectId },
+                { typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', val: 'MailBackup.Read' },
+            ],
+        };
+        const headers = { 'x-ms-client-principal': Buffer.from(JSON.stringify(longRole)).toString('base64') };
+        expect((await h.http('listBackups', { path: 'backups', headers })).status ?? 200).toBe(200);
     });
 
     it('records who asked for a restore on its row, in the log line and in its summary', async () => {
