@@ -19,6 +19,7 @@ const UPLOAD_RANGE_BYTES = 10 * 320 * 1024;
 
 export interface NewMessage {
     subject?: string | null;
+    internetMessageId?: string;
     body?: Message['body'];
     from?: Recipient | null;
     sender?: Recipient | null;
@@ -27,10 +28,28 @@ export interface NewMessage {
     bccRecipients?: Recipient[] | null;
     replyTo?: Recipient[] | null;
     importance?: Message['importance'];
-    isRead: boolean;
-    flag: { flagStatus: string };
-    categories: string[];
+    isRead?: boolean;
+    flag?: { flagStatus: string };
+    categories?: string[];
     singleValueExtendedProperties: { id: string; value: string }[];
+}
+
+/** A message created for the restore of one source message, findable by the extended property it carries. */
+export interface MessageMark {
+    propertyId: string;
+    value: string;
+}
+
+/** Creations tried before giving up when Graph's answers leave it unknown whether the item was made. */
+const CREATE_ATTEMPTS = 3;
+
+/**
+ * A write whose outcome is unknown: the gateway gave up (504), Exchange failed (500, 502) or the connection dropped
+ * or timed out. Exchange may have carried it out, so it is not simply sent again (transientFailures.ts, mayResend).
+ */
+export function isAmbiguousWriteFailure(error: unknown): boolean {
+    if (error instanceof GraphError && error.statusCode === 503) return false;
+    return classifyGraphError(error) === 'transient';
 }
 
 export interface NewAttachment {
@@ -55,26 +74,50 @@ export class MailWriter {
         const parent = parentId
             ? `${this.graph.userPath}/mailFolders/${encodeURIComponent(parentId)}/childFolders`
             : `${this.graph.userPath}/mailFolders`;
-        try {
-            const created = await this.post<MailFolder>(parent, { displayName });
-            if (created.id) return created.id;
-        } catch (error) {
-            if (!(error instanceof GraphError) || error.code !== 'ErrorFolderExists') throw error;
+        for (let attempt = 1; ; attempt++) {
+            try {
+                const created = await this.post<MailFolder>(parent, { displayName });
+                if (created.id) return created.id;
+            } catch (error) {
+                const exists = error instanceof GraphError && error.code === 'ErrorFolderExists';
+                if (!exists && !isAmbiguousWriteFailure(error)) throw error;
+            }
+            // It exists (or may: an answer was lost), made by a second call, another lane or the lost request.
+            const found = await this.findFolder(parent, displayName);
+            if (found) return found;
+            if (attempt >= CREATE_ATTEMPTS) throw new Error(`Folder "${displayName}" could not be created or found`);
         }
+    }
+
+    private async findFolder(parent: string, displayName: string): Promise<string | undefined> {
         const wanted = displayName.toLowerCase();
         for await (const page of this.graph.pages<MailFolder>(`${parent}?includeHiddenFolders=true&$top=100`)) {
             const found = page.value.find((f) => f.displayName?.toLowerCase() === wanted);
             if (found?.id) return found.id;
         }
-        throw new Error(`Folder "${displayName}" exists according to Graph but is not listed`);
+        return undefined;
     }
 
-    /** Creates a message in a folder from JSON; its extended properties decide whether it is a draft. */
-    async createMessage(folderId: string, message: NewMessage): Promise<string> {
+    /**
+     * Creates a message in a folder from JSON, once: its extended properties decide whether it is a draft, and
+     * `mark` (one of them) identifies it. When Graph's answer leaves it unknown whether the message was made, the
+     * folder's mailbox is searched for the mark before anything is sent again, so a lost answer never makes a
+     * second copy.
+     */
+    async createMessage(folderId: string, message: NewMessage, mark: MessageMark): Promise<string> {
         const path = `${this.graph.userPath}/mailFolders/${encodeURIComponent(folderId)}/messages`;
-        const created = await this.post<Message>(path, message);
-        if (!created.id) throw new Error('Graph created a message without returning its id');
-        return created.id;
+        for (let attempt = 1; ; attempt++) {
+            try {
+                const created = await this.post<Message>(path, message);
+                if (!created.id) throw new Error('Graph created a message without returning its id');
+                return created.id;
+            } catch (error) {
+                if (!isAmbiguousWriteFailure(error) || attempt >= CREATE_ATTEMPTS) throw error;
+            }
+            const [made, ...copies] = await this.findMessagesWithProperty(mark.propertyId, mark.value);
+            for (const copy of copies) await this.deleteMessage(copy);
+            if (made) return made;
+        }
     }
 
     /** A file attachment small enough for one request (base64 in JSON stays under the 4 MB cap). */
@@ -84,6 +127,25 @@ export class MailWriter {
             ...attachment,
             contentBytes: bytes.toString('base64'),
         });
+    }
+
+    /** A forwarded message as an item attachment: the message given as JSON, without attachments of its own. */
+    async addItemAttachment(messageId: string, name: string, item: NewMessage): Promise<void> {
+        await this.post(this.attachmentsPath(messageId), {
+            '@odata.type': '#microsoft.graph.itemAttachment',
+            name,
+            item: { '@odata.type': '#microsoft.graph.message', ...item },
+        });
+    }
+
+    /**
+     * A cloud link as a reference attachment. Its `sourceUrl` is documented in beta only (v1.0 lists no property
+     * that holds the link), so this one request goes to beta (docs/graph-behaviour.md, "Attachments in the MIME").
+     */
+    async addReferenceAttachment(messageId: string, name: string, sourceUrl: string): Promise<void> {
+        const body = { '@odata.type': '#microsoft.graph.referenceAttachment', name, sourceUrl };
+        await this.budget.reserve(Buffer.byteLength(JSON.stringify(body)));
+        await this.graph.post(this.attachmentsPath(messageId), body, 'beta');
     }
 
     /**

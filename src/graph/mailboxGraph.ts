@@ -91,11 +91,12 @@ export class MailboxGraph {
 
     /**
      * A JSON write. Not repeated here when its connection drops: Exchange may already have made the item, and
-     * a second one would be a duplicate. The client's RetryHandler still retries 429/503/504, which Graph
-     * answers before doing anything.
+     * a second one would be a duplicate. The client's RetryHandler still retries 429/503, which Graph answers
+     * before doing anything, but not a 504 (graphClient.ts): the caller looks for what it meant to create.
+     * `version` 'beta': for a property only beta documents.
      */
-    post<T>(path: string, body: unknown): Promise<T> {
-        return this.limiter.run(() => this.request(path, {}).post(body) as Promise<T>);
+    post<T>(path: string, body: unknown, version?: 'beta'): Promise<T> {
+        return this.limiter.run(() => this.request(path, {}, version).post(body) as Promise<T>);
     }
 
     async delete(path: string): Promise<void> {
@@ -107,9 +108,10 @@ export class MailboxGraph {
         return this.limiter.run(task);
     }
 
-    private request(pathOrUrl: string, headers: Record<string, string>) {
-        return this.client
-            .api(pathOrUrl)
+    private request(pathOrUrl: string, headers: Record<string, string>, version?: 'beta') {
+        const request = this.client.api(pathOrUrl);
+        if (version) request.version(version);
+        return request
             .header('Prefer', ['IdType="ImmutableId"', headers.Prefer].filter(Boolean).join(', '))
             .headers(Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'Prefer')))
             .middlewareOptions([this.metricsOption]);

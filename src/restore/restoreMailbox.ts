@@ -16,7 +16,8 @@ import {
     type RestoreStatus,
 } from '../store/restoreHistory';
 import { RestoreFolders } from './restoreFolders';
-import { restoreMessage, UnrestorableMessageError } from './restoreMessage';
+import { UnrestorableMessageError } from './restoreErrors';
+import { restoreMessage } from './restoreMessage';
 
 export type RestoreDeps = Pick<EngineDeps, 'client' | 'storage' | 'now' | 'log' | 'signal'>;
 
@@ -48,7 +49,7 @@ export interface RestoreOutcome {
 }
 
 /**
- * Messages restored side by side. More than the mailbox's four Graph slots, so that reading the JSON copy and
+ * Messages restored side by side. More than the mailbox's four Graph slots, so that reading the backup and
  * recording the result (Azure Storage) overlap with other lanes' requests; Graph still sees at most four.
  */
 const MESSAGE_LANES = 8;
@@ -108,6 +109,7 @@ export async function restoreMailbox(
             const restored = await restoreMessage(ctx, message, previous);
             counters.messagesRestored++;
             counters.bytesUploaded += restored.bytesUploaded;
+            counters.partsApproximated += restored.partsApproximated;
             for (const warning of restored.warnings) failures.push(failedItem(message, warning));
         } catch (error) {
             if (isFatal(error)) throw error;
@@ -222,6 +224,8 @@ async function finish(
         messagesRestored: restore.messagesRestored + counters.messagesRestored,
         messagesAlreadyRestored: counters.messagesAlreadyRestored,
         messagesFailed: counters.messagesFailed,
+        // Rows written before the counter was kept have none.
+        partsApproximated: (restore.partsApproximated ?? 0) + counters.partsApproximated,
         bytesUploaded: restore.bytesUploaded + counters.bytesUploaded,
         graphRequests: restore.graphRequests + counters.graphRequests,
         graphThrottled: restore.graphThrottled + counters.graphThrottled,

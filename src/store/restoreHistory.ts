@@ -20,6 +20,8 @@ export interface RestoreCounters {
     /** Restored by an earlier call with the same restore id: nothing done. */
     messagesAlreadyRestored: number;
     messagesFailed: number;
+    /** Attachments brought back in the nearest faithful form rather than exactly (docs/restore.md). */
+    partsApproximated: number;
     bytesUploaded: number;
     graphRequests: number;
     graphThrottled: number;
@@ -63,6 +65,7 @@ export function emptyRestoreCounters(): RestoreCounters {
         messagesRestored: 0,
         messagesAlreadyRestored: 0,
         messagesFailed: 0,
+        partsApproximated: 0,
         bytesUploaded: 0,
         graphRequests: 0,
         graphThrottled: 0,

@@ -70,17 +70,25 @@ export function attachmentJson(attachment: SimAttachment, select?: string[]): Js
         contentId: attachment.contentId,
         contentLocation: null,
     };
-    const json: Json = { '@odata.type': '#microsoft.graph.fileAttachment' };
-    if (!select) json['@odata.mediaContentType'] = attachment.contentType;
+    const json: Json = { '@odata.type': ATTACHMENT_TYPES[attachment.kind] };
+    if (!select && attachment.kind === 'file') json['@odata.mediaContentType'] = attachment.contentType;
     for (const name of ATTACHMENT_PROPERTIES) {
         if (select && !select.includes(name) && name !== 'id') continue;
+        // Only a file attachment has contentBytes; an item has its `item`, a reference no content (graph-facts §7).
+        if (name === 'contentBytes' && attachment.kind !== 'file') continue;
         json[name] = name === 'contentBytes' ? Buffer.concat([...attachment.chunks()]).toString('base64') : all[name];
     }
     return json;
 }
 
+const ATTACHMENT_TYPES: Record<SimAttachment['kind'], string> = {
+    file: '#microsoft.graph.fileAttachment',
+    item: '#microsoft.graph.itemAttachment',
+    reference: '#microsoft.graph.referenceAttachment',
+};
+
 function allProperties(m: SimMessage, folder: SimFolder): Json {
-    const body = { contentType: 'text', content: m.body };
+    const body = { contentType: m.bodyType, content: m.body };
     const headers = [
         { name: 'Message-ID', value: m.internetMessageId },
         { name: 'Subject', value: m.subject },
@@ -108,12 +116,12 @@ function allProperties(m: SimMessage, folder: SimFolder): Json {
         webLink: `https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(m.id)}&exvsurl=1&viewmodel=ReadMessageItem`,
         inferenceClassification: 'focused',
         body,
-        sender: recipient(m.from),
+        sender: recipient(m.sender),
         from: recipient(m.from),
         toRecipients: m.toRecipients.map(recipient),
         ccRecipients: m.ccRecipients.map(recipient),
-        bccRecipients: [],
-        replyTo: [],
+        bccRecipients: m.bccRecipients.map(recipient),
+        replyTo: m.replyTo.map(recipient),
         flag: { flagStatus: m.flagStatus },
         uniqueBody: body,
         internetMessageHeaders: headers,

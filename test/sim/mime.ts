@@ -10,7 +10,14 @@ export interface MailAddress {
     address: string;
 }
 
+/**
+ * An attachment part. A file is base64 of its bytes; an item (a forwarded message) is that message's own MIME in a
+ * `message/rfc822` part; a reference (a cloud link) is a `message/external-body` part naming the URL. Graph does not
+ * document how Exchange renders a reference attachment into `$value`; this is our assumption
+ * (docs/graph-behaviour.md, "Attachments in the MIME").
+ */
 export interface MimeAttachment {
+    kind: 'file' | 'item' | 'reference';
     name: string;
     contentType: string;
     size: number;
@@ -19,16 +26,28 @@ export interface MimeAttachment {
     seed: string;
     /** Exact bytes (an uploaded attachment) instead of the seed's keystream. */
     content?: Buffer;
+    /** An item's message. */
+    item?: MimeSource;
+    /** A reference's link. */
+    sourceUrl?: string;
 }
 
 export interface MimeSpec {
     from: MailAddress;
+    /** Written only when it differs from `from`. */
+    sender?: MailAddress;
     to: readonly MailAddress[];
     cc: readonly MailAddress[];
+    bcc: readonly MailAddress[];
+    replyTo: readonly MailAddress[];
     subject: string;
     date: Date;
     messageId: string;
+    inReplyTo?: string;
+    references: readonly string[];
+    importance: 'low' | 'normal' | 'high';
     body: string;
+    bodyType: 'text' | 'html';
     attachments: readonly MimeAttachment[];
     /** Pad the body with filler so the whole message is about this many bytes. */
     padTo?: number;
@@ -40,7 +59,7 @@ export interface MimeSource {
     chunks(): Generator<Buffer>;
 }
 
-type Segment = Buffer | { filler: number } | { attachment: MimeAttachment };
+type Segment = Buffer | { filler: number } | { attachment: MimeAttachment } | { item: MimeSource };
 
 export function rawMime(bytes: Buffer): MimeSource {
     return {
@@ -75,17 +94,26 @@ export function generatedMime(spec: MimeSpec): MimeSource {
 
 function layout(spec: MimeSpec): Segment[] {
     const utf8 = !isAscii(spec.body);
+    const list = (name: string, addresses: readonly MailAddress[]) =>
+        addresses.length > 0 ? [`${name}: ${addresses.map(address).join(', ')}`] : [];
+    const sender = spec.sender && spec.sender.address !== spec.from.address ? [spec.sender] : [];
     const headers = [
         `From: ${address(spec.from)}`,
+        ...list('Sender', sender),
         `To: ${spec.to.map(address).join(', ')}`,
-        ...(spec.cc.length > 0 ? [`Cc: ${spec.cc.map(address).join(', ')}`] : []),
+        ...list('Cc', spec.cc),
+        ...list('Bcc', spec.bcc),
+        ...list('Reply-To', spec.replyTo),
         `Subject: ${encodeWord(spec.subject)}`,
         `Date: ${spec.date.toUTCString().replace('GMT', '+0000')}`,
         `Message-ID: ${spec.messageId}`,
+        ...(spec.inReplyTo ? [`In-Reply-To: ${spec.inReplyTo}`] : []),
+        ...(spec.references.length > 0 ? [`References: ${spec.references.join(' ')}`] : []),
+        ...(spec.importance !== 'normal' ? [`Importance: ${spec.importance}`] : []),
         'MIME-Version: 1.0',
     ];
     const textHeaders = [
-        'Content-Type: text/plain; charset="utf-8"',
+        `Content-Type: text/${spec.bodyType === 'html' ? 'html' : 'plain'}; charset="utf-8"`,
         `Content-Transfer-Encoding: ${utf8 ? '8bit' : '7bit'}`,
     ];
     const body = crlf(spec.body);
@@ -96,6 +124,10 @@ function layout(spec: MimeSpec): Segment[] {
         text(['', ...textHeaders, '', body].join('\r\n')),
     ];
     for (const attachment of spec.attachments) {
+        if (attachment.kind !== 'file') {
+            segments.push(...embeddedPart(boundary, attachment));
+            continue;
+        }
         const disposition = attachment.isInline ? 'inline' : 'attachment';
         const partHeaders = [
             '',
@@ -113,6 +145,28 @@ function layout(spec: MimeSpec): Segment[] {
     return segments;
 }
 
+/** An item as a `message/rfc822` part holding its MIME; a reference as a `message/external-body` part. */
+function embeddedPart(boundary: string, attachment: MimeAttachment): Segment[] {
+    const name = encodeWord(attachment.name);
+    const disposition = `Content-Disposition: attachment; filename="${name}"`;
+    if (attachment.kind === 'item' && attachment.item) {
+        const headers = ['', `--${boundary}`, `Content-Type: message/rfc822; name="${name}"`, disposition, '', ''];
+        return [text(headers.join('\r\n')), { item: attachment.item }];
+    }
+    const url = (attachment.sourceUrl ?? '').replace(/["\\]/g, '\\$&');
+    const headers = [
+        '',
+        `--${boundary}`,
+        `Content-Type: message/external-body; access-type=URL; URL="${url}"; name="${name}"`,
+        disposition,
+        '',
+        `Content-Type: ${attachment.contentType}`,
+        '',
+        '',
+    ];
+    return [text(headers.join('\r\n'))];
+}
+
 /** Index right after the text body, where the padding goes. */
 function bodyEnd(spec: MimeSpec): number {
     return spec.attachments.length === 0 ? 1 : 2;
@@ -121,12 +175,14 @@ function bodyEnd(spec: MimeSpec): number {
 function segmentSize(segment: Segment): number {
     if (Buffer.isBuffer(segment)) return segment.length;
     if ('filler' in segment) return segment.filler;
+    if ('item' in segment) return segment.item.size;
     return base64LinesSize(segment.attachment.size);
 }
 
 function segmentChunks(segment: Segment, seed: string): Generator<Buffer> | Buffer[] {
     if (Buffer.isBuffer(segment)) return [segment];
     if ('filler' in segment) return fillerLines(`${seed}/filler`, segment.filler);
+    if ('item' in segment) return segment.item.chunks();
     return base64Lines(attachmentBytes(segment.attachment));
 }
 

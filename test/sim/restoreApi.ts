@@ -13,7 +13,7 @@ import type { RequestKind } from './counters';
 import { folderJson } from './directoryJson';
 import { GraphError, notSimulated } from './graphError';
 import type { Mailbox } from './mailbox';
-import type { FlagStatus, MessageInput } from './message';
+import type { AttachmentInput, FlagStatus, Importance, MessageInput } from './message';
 import { attachmentJson, messageJson, type Json } from './messageJson';
 import type { MailAddress } from './mime';
 import { graphDate } from './odata';
@@ -43,6 +43,8 @@ interface WriteRoute {
 
 const USER = ['v1.0', 'users', ':user'];
 const MESSAGE_PARENTS = [USER, [...USER, 'mailFolders', ':folder']];
+/** Beta documents a reference attachment's sourceUrl, v1.0 does not (docs/graph-behaviour.md). */
+const BETA_USER = ['beta', 'users', ':user'];
 
 export const WRITE_ROUTES: WriteRoute[] = [
     { method: 'POST', pattern: [...USER, 'mailFolders'], kind: 'write', handle: createFolder },
@@ -59,7 +61,7 @@ export const WRITE_ROUTES: WriteRoute[] = [
             method: 'POST',
             pattern: [...parent, 'messages', ':message', 'attachments'],
             kind: 'write',
-            handle: createAttachment,
+            handle: (ctx) => createAttachment(ctx, 'v1.0'),
         },
         {
             method: 'POST',
@@ -68,6 +70,12 @@ export const WRITE_ROUTES: WriteRoute[] = [
             handle: createUploadSession,
         },
     ]),
+    {
+        method: 'POST',
+        pattern: [...BETA_USER, 'messages', ':message', 'attachments'],
+        kind: 'write',
+        handle: (ctx) => createAttachment(ctx, 'beta'),
+    },
     // The uploadUrl Graph hands out points at Outlook's own endpoint, authorised by the token in its query.
     {
         method: 'PUT',
@@ -159,14 +167,12 @@ function messageFromJson(json: Json): MessageInput {
     const flagsText = properties.get('integer 0x0e07');
     const flags = flagsText === undefined ? undefined : Number(flagsText);
     const isDraft = flags === undefined || (flags & 8) !== 0;
-    const body = json.body as { content?: string } | undefined;
-    const from = address(json.from) ?? address(json.sender);
+    const body = json.body as { content?: string; contentType?: string } | undefined;
     return {
         subject: typeof json.subject === 'string' ? json.subject : '',
         body: body?.content ?? '',
-        ...(from ? { from } : {}),
-        to: addresses(json.toRecipients),
-        cc: addresses(json.ccRecipients),
+        bodyType: body?.contentType?.toLowerCase() === 'html' ? 'html' : 'text',
+        ...headersFromJson(json, properties),
         isDraft,
         isRead: typeof json.isRead === 'boolean' ? json.isRead : flags !== undefined ? (flags & 1) !== 0 : true,
         flag: (json.flag as { flagStatus?: FlagStatus } | undefined)?.flagStatus ?? 'notFlagged',
@@ -175,6 +181,31 @@ function messageFromJson(json: Json): MessageInput {
         sentAt: time(properties.get('systemtime 0x0039')),
         extendedProperties: properties,
     };
+}
+
+/** Addresses, importance and the threading fields of a JSON create. */
+function headersFromJson(json: Json, properties: ReadonlyMap<string, string>): MessageInput {
+    const from = address(json.from) ?? address(json.sender);
+    const sender = address(json.sender);
+    const references = properties.get('string 0x1039');
+    return {
+        ...(from ? { from } : {}),
+        ...(sender ? { sender } : {}),
+        to: addresses(json.toRecipients),
+        cc: addresses(json.ccRecipients),
+        bcc: addresses(json.bccRecipients),
+        replyTo: addresses(json.replyTo),
+        ...(isImportance(json.importance) ? { importance: json.importance } : {}),
+        // Settable at create: Graph documents internetMessageId as "updatable only if isDraft".
+        ...(typeof json.internetMessageId === 'string' ? { internetMessageId: json.internetMessageId } : {}),
+        // PidTagInReplyToId and PidTagInternetReferences, which Exchange writes as In-Reply-To and References.
+        inReplyTo: properties.get('string 0x1042'),
+        references: references ? references.split(/\s+/).filter(Boolean) : [],
+    };
+}
+
+function isImportance(value: unknown): value is Importance {
+    return value === 'low' || value === 'normal' || value === 'high';
 }
 
 function messageFromMime(body: Buffer): MessageInput {
@@ -194,25 +225,55 @@ function deleteMessage(ctx: GraphContext): StreamReply {
     return { status: 204, contentType: 'text/plain', stream: () => [] };
 }
 
-/** POST .../attachments: a file attachment whose bytes fit in one request. */
-function createAttachment(ctx: GraphContext): JsonReply {
+/**
+ * POST .../attachments: a file attachment whose bytes fit in one request, an item attachment (a message given as
+ * JSON, which may not carry attachments of its own), or a reference attachment; its sourceUrl is a beta property,
+ * which v1.0 refuses as OData refuses any property its type does not define.
+ */
+function createAttachment(ctx: GraphContext, version: 'v1.0' | 'beta'): JsonReply {
     const { mailbox } = requireWritable(ctx);
     const message = requireMessage(ctx, mailbox);
     const json = jsonBody(ctx);
-    if (json['@odata.type'] !== '#microsoft.graph.fileAttachment') {
-        throw notSimulated(`attachments of type ${String(json['@odata.type'])}`);
+    const type = json['@odata.type'];
+    if (typeof json.name !== 'string') {
+        throw new GraphError(400, 'ErrorInvalidRequest', 'An attachment needs a name.');
     }
-    if (typeof json.name !== 'string' || typeof json.contentBytes !== 'string') {
-        throw new GraphError(400, 'ErrorInvalidRequest', 'A file attachment needs a name and contentBytes.');
+    const contentType = typeof json.contentType === 'string' ? json.contentType : undefined;
+    let input: AttachmentInput;
+    if (type === '#microsoft.graph.fileAttachment') {
+        if (typeof json.contentBytes !== 'string') {
+            throw new GraphError(400, 'ErrorInvalidRequest', 'A file attachment needs a name and contentBytes.');
+        }
+        input = {
+            name: json.name,
+            contentType,
+            isInline: json.isInline === true,
+            contentId: typeof json.contentId === 'string' ? json.contentId : undefined,
+            content: Buffer.from(json.contentBytes, 'base64'),
+        };
+    } else if (type === '#microsoft.graph.itemAttachment') {
+        const item = json.item as Json | undefined;
+        if (!item || typeof item !== 'object') {
+            throw new GraphError(400, 'ErrorInvalidRequest', 'An item attachment needs an item.');
+        }
+        input = { kind: 'item', name: json.name, item: messageFromJson(item) };
+    } else if (type === '#microsoft.graph.referenceAttachment') {
+        if (version !== 'beta' && 'sourceUrl' in json) {
+            throw new GraphError(
+                400,
+                'RequestBodyRead',
+                "The property 'sourceUrl' does not exist on type 'microsoft.graph.referenceAttachment'. Make sure to " +
+                    'only use property names that are defined by the type or mark the type as open type.',
+            );
+        }
+        if (typeof json.sourceUrl !== 'string') {
+            throw new GraphError(400, 'ErrorInvalidRequest', 'A reference attachment needs a sourceUrl.');
+        }
+        input = { kind: 'reference', name: json.name, contentType, sourceUrl: json.sourceUrl };
+    } else {
+        throw notSimulated(`attachments of type ${String(type)}`);
     }
-    const attachment = mailbox.addAttachment(message.id, {
-        name: json.name,
-        contentType: typeof json.contentType === 'string' ? json.contentType : undefined,
-        size: 0,
-        isInline: json.isInline === true,
-        contentId: typeof json.contentId === 'string' ? json.contentId : undefined,
-        content: Buffer.from(json.contentBytes, 'base64'),
-    });
+    const attachment = mailbox.addAttachment(message.id, input);
     const { contentBytes: _bytes, ...reply } = attachmentJson(attachment);
     return { status: 201, json: reply };
 }
