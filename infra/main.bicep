@@ -344,4 +344,5 @@ output BACKUP_STORAGE__blobServiceUri string = backupStorage.outputs.blobEndpoin
 output BACKUP_STORAGE__tableServiceUri string = backupStorage.outputs.tableEndpoint
 output KEY_VAULT_NAME string = useSecret ? keyVault!.outputs.name : ''
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
-output MANAGEMENT_API_CLIENT_ID string = empty(managementApiClientId) ? apiAuth!.outputs.clientId : managementApiClientId
+// Not named MANAGEMENT_API_CLIENT_ID: azd would feed it back as managementApiClientId and stop updating the registration.
+output MANAGEMENT_API_APP_ID string = empty(managementApiClientId) ? apiAuth!.outputs.clientId : managementApiClientId
