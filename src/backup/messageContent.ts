@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 
 import type { MailboxGraph } from '../graph/mailboxGraph';
 import { openMime } from '../graph/messages';
-import { MESSAGE_COPY_SCHEMA, type MessageCopy } from '../mime/messageCopy';
-import { type AttachmentSink, readMessage } from '../mime/readMessage';
+import { describeBody, MESSAGE_COPY_SCHEMA, type MessageCopy } from '../mime/messageCopy';
+import { type AttachmentPart, type AttachmentSink, readMessage } from '../mime/readMessage';
+import type { StoredContent } from '../store/contentStore';
 import type { ContentStore } from '../store/contentStore';
 import type { AttachmentEntity } from '../store/entities';
 import { attachmentRowKey } from '../store/tableKeys';
@@ -49,18 +50,7 @@ export async function storeMessage(
             ? async (part, stream) => {
                   const put = await content.putAttachment(stream);
                   if (put.created) bytesStored += put.size;
-                  attachments.push({
-                      partitionKey: message.mailboxId,
-                      rowKey: attachmentRowKey(message.messageId, String(attachments.length + 1)),
-                      messageId: message.messageId,
-                      attachmentId: String(attachments.length + 1),
-                      name: part.name,
-                      contentType: part.contentType,
-                      size: put.size,
-                      isInline: part.isInline,
-                      sha256: put.sha256,
-                      blob: put.blobName,
-                  });
+                  attachments.push(partEntity(message, String(attachments.length + 1), part, put));
               }
             : undefined;
     const storeOrHash = (stream: Readable) =>
@@ -71,7 +61,16 @@ export async function storeMessage(
     bytesStored += eml.bytesStored;
     let jsonBlob = '';
     if (parsed) {
-        const copy: MessageCopy = { schema: MESSAGE_COPY_SCHEMA, sha256: eml.sha256, size: eml.size, ...parsed };
+        const { body, bytes } = describeBody(parsed.body.contentType, parsed.body.content);
+        if (body.content === undefined && !storesEml(options)) {
+            // Without the .eml, a long body's bytes are kept the way attachments are: a content-addressed part.
+            const put = await content.putAttachment(Readable.from([bytes]));
+            if (put.created) bytesStored += put.size;
+            attachments.push(
+                partEntity(message, BODY_PART, { name: '', contentType: body.contentType, isInline: false }, put),
+            );
+        }
+        const copy: MessageCopy = { schema: MESSAGE_COPY_SCHEMA, sha256: eml.sha256, size: eml.size, ...parsed, body };
         const json = await content.putJson(eml.sha256, copy);
         jsonBlob = json.blobName;
         if (json.created) bytesStored += json.size;
@@ -84,6 +83,29 @@ export async function storeMessage(
         attachments,
         bytesDownloaded: eml.size,
         bytesStored,
+    };
+}
+
+/** The attachment row of a long body kept as a part of its own (JSON format only). */
+export const BODY_PART = 'body';
+
+function partEntity(
+    message: MessageToStore,
+    partId: string,
+    part: Pick<AttachmentPart, 'name' | 'contentType' | 'isInline'>,
+    put: StoredContent,
+): AttachmentEntity {
+    return {
+        partitionKey: message.mailboxId,
+        rowKey: attachmentRowKey(message.messageId, partId),
+        messageId: message.messageId,
+        attachmentId: partId,
+        name: part.name,
+        contentType: part.contentType,
+        size: put.size,
+        isInline: part.isInline,
+        sha256: put.sha256,
+        blob: put.blobName,
     };
 }
 

@@ -13,7 +13,7 @@ import { finished, pipeline } from 'node:stream/promises';
 
 import { type AddressObject, type AttachmentStream, type Headers, MailParser, type MessageText } from 'mailparser';
 
-import type { CopyAttachment, EmailAddress, Importance, MessageCopy, Recipient } from './messageCopy';
+import type { CopyAttachment, CopyBody, EmailAddress, Importance, MessageCopy, Recipient } from './messageCopy';
 
 /** An attachment as the parse meets it, before its content has been read. */
 export type AttachmentPart = Omit<CopyAttachment, 'size' | 'sha256'>;
@@ -21,7 +21,7 @@ export type AttachmentPart = Omit<CopyAttachment, 'size' | 'sha256'>;
 /** Consumes one attachment's decoded content; the parse goes on once it returns. It must read the stream to its end. */
 export type AttachmentSink = (part: AttachmentPart, content: Readable) => Promise<void>;
 
-export type ReadMessage = Omit<MessageCopy, 'schema' | 'sha256' | 'size'>;
+export type ReadMessage = Omit<MessageCopy, 'schema' | 'sha256' | 'size' | 'body'> & { body: BodyText };
 
 const PARSER_OPTIONS = {
     skipHtmlToText: true,
@@ -120,7 +120,13 @@ function importanceOf(priority: unknown): Importance {
     return priority === 'high' || priority === 'low' ? priority : 'normal';
 }
 
-function bodyOf(text: MessageText | undefined): MessageCopy['body'] {
+/** The body's full text; the JSON copy keeps it inline only up to BODY_INLINE_LIMIT (messageCopy.ts). */
+export interface BodyText {
+    contentType: CopyBody['contentType'];
+    content: string;
+}
+
+function bodyOf(text: MessageText | undefined): BodyText {
     if (text && typeof text.html === 'string') return { contentType: 'html', content: text.html };
     return { contentType: 'text', content: text?.text ?? '' };
 }

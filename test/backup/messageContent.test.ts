@@ -67,7 +67,9 @@ describe('one download per message: the JSON copy and attachments come from the 
             sentDateTime: new Date(Math.floor(message.sentAt.getTime() / 1000) * 1000).toISOString(),
             body: { contentType: 'text' },
         });
-        expect(copy.body.content.replace(/\r?\n/g, '\n').trim()).toBe(message.body.replace(/\r?\n/g, '\n').trim());
+        expect((copy.body.content ?? '').replace(/\r?\n/g, '\n').trim()).toBe(
+            message.body.replace(/\r?\n/g, '\n').trim(),
+        );
         expect(copy.attachments).toEqual(
             message.attachments.map((a) => ({
                 kind: 'file',
@@ -102,6 +104,30 @@ describe('one download per message: the JSON copy and attachments come from the 
             expect(bytes.length).toBe(attachment.size);
         }
         expect(h.sim.counters.value).toBe(5);
+    });
+
+    it('describes a body over 64 KiB in the JSON copy and keeps its bytes once', async () => {
+        const body = `${'Long minutes of the meeting. '.repeat(3_000)}\r\n`;
+        const long = alice.addMessage('Inbox', { subject: 'minutes', body });
+        await h.backup({ type: 'full' });
+        const copy = await copyOf(long);
+        expect(copy.body).toEqual({ contentType: 'text', size: expect.any(Number), sha256: expect.any(String) });
+        expect(copy.body.size).toBeGreaterThan(64 * 1024);
+
+        const other = await createHarness();
+        try {
+            const twin = other.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+            const message = twin.addMessage('Inbox', withAttachmentsInput(long));
+            await other.backup({ type: 'full', format: 'json' });
+            const parts = [];
+            for await (const row of other.storage.index.listAttachments(twin.id, message.id)) parts.push(row);
+            expect(parts).toHaveLength(1);
+            const bytes = await buffer(await other.storage.content.openRead(parts[0]!.blob));
+            expect(bytes.toString('utf8').replace(/\r\n/g, '\n').trim()).toBe(body.replace(/\r\n/g, '\n').trim());
+            expect(parts[0]!.sha256).toBe(copy.body.sha256);
+        } finally {
+            await other.close();
+        }
     });
 
     it('with --format eml stores only the .eml', async () => {
