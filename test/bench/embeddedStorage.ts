@@ -1,6 +1,6 @@
 /**
  * The CLI's embedded default under load: a full backup of one 20,000-message mailbox into an Azurite started
- * as the CLI starts it (on disk, by `startAzurite`), timed tenth by tenth. A store whose every write scans
+ * as the CLI starts it (on disk, with its generated key), timed tenth by tenth. A store whose every write scans
  * what it already holds makes each tenth slower than the one before; one that finds blobs and rows by key
  * keeps them level. The run is at zero latency and without Graph's request budget, so storage is what it
  * measures: with the budget every tenth would wait for Graph's 10-minute window instead.
@@ -26,7 +26,7 @@ const TARGET_RATIO = 1.5;
 export async function embeddedStorageScaling(ctx: BenchContext, messages: number): Promise<Outcome> {
     const tenant = demoTenant(1, messages);
     const location = await mkdtemp(path.join(os.tmpdir(), 'mail-backup-bench-embedded-'));
-    const azurite = await startAzurite({ location });
+    const azurite = await startAzurite({ location, generatedKey: true });
     const sim = await startSimulator({ tenant, certDir: ctx.certDir, requestsPerWindow: Number.MAX_SAFE_INTEGER });
     try {
         const prefix = `b${randomBytes(6).toString('hex')}`;
