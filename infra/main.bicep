@@ -78,9 +78,10 @@ param cleanupSchedule string = '0 0 5 * * 0'
 @description('Days the backup keeps deleted messages, superseded versions and run history; 0 keeps everything.')
 param retentionDays int = 0
 
+@description('Mailboxes backed up at the same time across the tenant (W); docs/capacity.md.')
 @minValue(1)
-@maxValue(200)
-param parallelMailboxes int = 8
+@maxValue(1000)
+param parallelMailboxes int = 64
 
 // An activity must hand back its continuation before host.json's functionTimeout (30 minutes) ends it.
 @minValue(1)

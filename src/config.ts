@@ -123,7 +123,8 @@ function identityConnection(env: Env, prefix: string): StorageLocation['identity
 
 export function loadAppSettings(env: Env): AppSettings {
     return {
-        parallelMailboxes: integer(env, 'BACKUP_PARALLEL_MAILBOXES', 8, 1, 200),
+        // W, the mailboxes in flight; docs/capacity.md argues the default and where the ceiling binds.
+        parallelMailboxes: integer(env, 'BACKUP_PARALLEL_MAILBOXES', 64, 1, 1000),
         sliceMinutes: decimal(env, 'BACKUP_SLICE_MINUTES', 20, 0.01, 230),
         format: backupFormat(env, 'BACKUP_FORMAT', 'both'),
         verifySample: fraction(env, 'VERIFY_SAMPLE', 0.05),

@@ -1,12 +1,15 @@
 /**
- * A backup run in steps, for the Functions app: its orchestration calls each step as an activity and
- * calls backUpMailboxSlice as often as a mailbox needs. What connects the steps lives in the run history
- * tables — one mailboxruns row per mailbox, `queued` → `running` → its result — so what travels through
- * the orchestration's history is ids and counts, never the list of mailboxes.
- *
- * The CLI's runBackup does the same in one process; both call backupMailbox, so for the same tenant
- * they leave the same index and blobs.
+ * A backup run in steps, whoever drives it (docs/run-lifecycle.md):
+ *   beginRun              discovers the mailboxes; records the run, a row per mailbox and the queue
+ *   claimMailbox          takes the next mailbox out of the queue; each is handed out once
+ *   backUpMailboxSlice    backs up one mailbox, or what fits in a time budget; called until it is finished
+ *   recordMailboxFailure  records a mailbox its driver gave up on
+ *   completeRun           totals the mailbox rows into the run's row and gives the run its final status
+ * The Functions app calls each step as an activity (src/functions/backupOrchestrator.ts), the CLI calls
+ * them in process (backupRun.ts). What connects the steps lives in the run history tables, so whoever
+ * drives a run, it leaves the same rows.
  */
+import { BackupError } from '../errors';
 import { toBackupError } from '../graph/graphErrors';
 import { MailboxGraph } from '../graph/mailboxGraph';
 import { GraphMetrics } from '../graph/requestMetrics';
@@ -15,192 +18,218 @@ import {
     type MailboxRunEntity,
     type RunCounters,
     type RunEntity,
+    type RunStatus,
     type RunType,
 } from '../store/entities';
+import { newRunId } from '../store/runHistory';
+import { jsonArrayWithin } from '../store/tableLimits';
 import { toTableKey } from '../store/tableKeys';
-import { overallStatus } from './backupRun';
-import { discoverMailboxes, type MailboxFilter } from './discovery';
+import { type Discovery, discoverMailboxes, type MailboxFilter } from './discovery';
 import { backupMailbox, type EngineDeps, type MailboxStatus } from './mailboxBackup';
-import type { Mailbox } from './mailboxContext';
+import type { FailedItem, Mailbox } from './mailboxContext';
 import type { BackupOptions } from './options';
 import { mailboxSummaryEvent, runSummaryEvent } from './runEvents';
 
-/** Mailboxes one batch (sub-orchestration) works through, one after another. */
-const MAX_BATCH_SIZE = 25;
+/** Characters of a failed item's subject and error kept on the mailbox row; the rest is in the log. */
+const LISTED_TEXT = 300;
 
-/** Failed items listed on a mailbox's run row; the count is always exact. */
-const LISTED_FAILURES = 50;
+export type StepDeps = Pick<EngineDeps, 'client' | 'storage' | 'now' | 'log' | 'progress' | 'signal'>;
+
+/** The owner recorded for runs of the Functions app; there is one at a time (one orchestration instance). */
+export const APP_OWNER = 'app';
+
+/** The owner recorded for a run driven by one process (the CLI). */
+export function processOwner(host: string, pid: number): string {
+    return `process ${host} ${pid}`;
+}
 
 export interface BeginRunRequest extends MailboxFilter {
-    runId: string;
+    /** Given by the orchestration, so that a repeated beginRun finds its run; new otherwise. */
+    runId?: string;
     type: RunType;
     trigger: string;
-    /** Mailboxes backed up at the same time across the tenant. */
-    parallel: number;
+    /** APP_OWNER or processOwner(...): who drives the run. */
+    owner: string;
+}
+
+export interface BeginDeps extends StepDeps {
+    /** Whether a process of this host is alive; runs of a dead one are recorded as abandoned. */
+    isProcessAlive?: (pid: number) => boolean;
 }
 
 export interface RunPlan {
     runId: string;
+    /** Mailboxes queued for backing up (skipped users and unknown names are recorded already). */
     mailboxCount: number;
-    batchCount: number;
-    /** Batches started together; their mailboxes run one after another, so this bounds the tenant's parallelism. */
-    parallel: number;
-    /** Set when the run ended before any mailbox, e.g. Graph refused the credentials; already recorded. */
-    failed?: string;
 }
-
-export type StepDeps = Pick<EngineDeps, 'client' | 'storage' | 'now' | 'log'>;
 
 /**
- * Discovers the mailboxes, records the run as running with a queued row per mailbox (skipped users and
- * unknown names recorded at once) and splits the mailboxes into batches. Safe to repeat: a run that
- * already exists is planned again from its rows.
+ * Discovers the mailboxes and records the run: a row per mailbox (queued, skipped, or failed for a name
+ * that matches no user) and the queue the workers claim from. Repeating it for a recorded run id plans
+ * that run again. A failed discovery is recorded as a failed run and thrown.
  */
-export async function beginRun(deps: StepDeps, request: BeginRunRequest): Promise<RunPlan> {
+export async function beginRun(deps: BeginDeps, request: BeginRunRequest): Promise<RunPlan> {
     const { storage, now } = deps;
-    const existing = await storage.runs.getRun(request.runId);
-    if (existing) return planFromRows(deps, existing, request.parallel);
-    await closeAbandonedRuns(deps, request.runId);
-    let discovery;
+    const existing = request.runId ? await storage.runs.getRun(request.runId) : undefined;
+    if (existing) return planOf(existing);
+    await closeAbandonedRuns(deps, request.owner);
+    const startedAt = now();
+    const runId = request.runId ?? newRunId(startedAt);
+    const metrics = new GraphMetrics();
+    let discovery: Discovery;
     try {
-        discovery = await discoverMailboxes(new MailboxGraph(deps.client, 'directory', [new GraphMetrics()]), request);
+        discovery = await discoverMailboxes(new MailboxGraph(deps.client, 'directory', [metrics]), request);
     } catch (error) {
-        const reason = toBackupError(error, 'listing the users of the tenant').userMessage;
-        const run = await storage.runs.startRun({ ...request, now: now() });
-        run.reason = reason;
-        run.status = 'failed';
-        run.endedAt = now().toISOString();
+        const failure = toBackupError(error, 'listing the users of the tenant');
+        const run = await storage.runs.startRun({ ...request, runId, now: startedAt });
+        Object.assign(run, discoveryCounters(metrics), {
+            status: 'failed',
+            reason: failure.userMessage,
+            endedAt: now().toISOString(),
+        });
         await storage.runs.updateRun(run);
         deps.log.warn(runSummaryEvent(run));
-        return { runId: run.runId, mailboxCount: 0, batchCount: 0, parallel: request.parallel, failed: reason };
+        throw failure;
     }
-    const run = await storage.runs.startRun({ ...request, now: now() });
-    const at = now().toISOString();
-    const size = batchSize(discovery.mailboxes.length, request.parallel);
+    const at = startedAt.toISOString();
     const rows: MailboxRunEntity[] = [
-        ...discovery.mailboxes.map((m, i) =>
-            mailboxRow(run.runId, m.id, m.userPrincipalName, 'queued', '', at, Math.floor(i / size)),
-        ),
-        ...discovery.skipped.map((u) => mailboxRow(run.runId, u.id, u.userPrincipalName, 'skipped', u.reason, at)),
+        ...discovery.mailboxes.map((m) => mailboxRow(runId, m.id, m.userPrincipalName, 'queued', '', at)),
+        ...discovery.skipped.map((u) => mailboxRow(runId, u.id, u.userPrincipalName, 'skipped', u.reason, at)),
         // An unknown name has no object id; its row is keyed by the name so it still shows in the run.
         ...discovery.unknown.map((name) =>
-            mailboxRow(run.runId, toTableKey(name), name, 'failed', 'no such user in the tenant', at),
+            mailboxRow(runId, toTableKey(name), name, 'failed', 'no such user in the tenant', at),
         ),
     ];
-    await storage.runs.recordMailboxes(run.runId, rows);
-    run.mailboxesTotal = rows.length;
+    await storage.runs.recordMailboxes(runId, rows);
+    await storage.runs.enqueue(
+        runId,
+        discovery.mailboxes.map((m) => ({ mailboxId: m.id, ...withoutId(m) })),
+    );
+    const run = await storage.runs.startRun({ ...request, runId, now: startedAt });
+    Object.assign(run, discoveryCounters(metrics), {
+        mailboxesTotal: rows.length,
+        mailboxesSkipped: discovery.skipped.length,
+        mailboxesFailed: discovery.unknown.length,
+    });
     await storage.runs.updateRun(run);
-    const batchCount = Math.ceil(discovery.mailboxes.length / size);
+    for (const name of discovery.unknown) deps.log.warn(`${name}: no such user in the tenant`);
     deps.log.info(
-        `run ${run.runId}: ${discovery.mailboxes.length} mailboxes in ${batchCount} batches, ` +
+        `run ${runId}: ${discovery.mailboxes.length} mailboxes queued, ` +
             `${discovery.skipped.length} skipped, ${discovery.unknown.length} unknown`,
     );
-    return { runId: run.runId, mailboxCount: discovery.mailboxes.length, batchCount, parallel: request.parallel };
+    return { runId, mailboxCount: discovery.mailboxes.length };
 }
 
-/** Triggers of runs the Functions app starts; only one of them runs at a time (one orchestration instance). */
+function planOf(run: RunEntity): RunPlan {
+    if (run.status === 'failed' && run.mailboxesTotal === 0) throw new BackupError(run.reason ?? 'the run failed');
+    return { runId: run.runId, mailboxCount: run.mailboxesTotal - run.mailboxesSkipped - run.mailboxesFailed };
+}
+
+/** Triggers of app runs recorded before runs had an owner. */
 const APP_TRIGGERS = new Set(['timer', 'http']);
 /** How far back abandoned runs are looked for. */
 const ABANDONED_LOOKBACK_MS = 90 * 24 * 60 * 60 * 1000;
 
 /**
- * A run of the app still `running` when the app starts another was abandoned: its orchestration was
- * terminated or failed before completeBackupRun. Recorded as failed, so history and alerts do not show
- * it running forever. CLI runs are left alone: one may be going in another process right now.
+ * A run still `running` whose driver is gone was abandoned: it is recorded as failed, so history and
+ * alerts do not show it running forever. Only a driver that can tell decides: the app (one app run at a
+ * time, so any other app run is over) and a process whose host is this one and whose pid is dead.
  */
-async function closeAbandonedRuns(
-    deps: Pick<StepDeps, 'storage' | 'now' | 'log'>,
-    currentRunId: string,
-): Promise<void> {
+async function closeAbandonedRuns(deps: BeginDeps, owner: string): Promise<void> {
     const since = new Date(deps.now().getTime() - ABANDONED_LOOKBACK_MS);
     for await (const run of deps.storage.runs.listRuns(since)) {
-        if (run.status !== 'running' || run.runId === currentRunId || run.type === 'verify') continue;
-        if (!APP_TRIGGERS.has(run.trigger)) continue;
+        if (run.status !== 'running' || run.type === 'verify' || !isAbandoned(run, owner, deps.isProcessAlive)) {
+            continue;
+        }
         run.status = 'failed';
-        run.reason = 'its orchestration ended before recording the result (terminated, or failed in the host)';
+        run.reason =
+            'abandoned: its driver ended before recording the result (terminated, killed, or failed in the host)';
         run.endedAt = deps.now().toISOString();
         await deps.storage.runs.updateRun(run);
         deps.log.warn(runSummaryEvent(run));
     }
 }
 
-/**
- * Batches small enough that a tenant's mailboxes spread over all parallel lanes a few times over (so
- * progress shows and one slow mailbox holds up few others), and at most 25 so a batch's history stays small.
- */
-export function batchSize(mailboxes: number, parallel: number): number {
-    return Math.min(MAX_BATCH_SIZE, Math.max(1, Math.ceil(mailboxes / (parallel * 4))));
+function isAbandoned(run: RunEntity, owner: string, isProcessAlive?: (pid: number) => boolean): boolean {
+    const theirs = run.owner ?? (APP_TRIGGERS.has(run.trigger) ? APP_OWNER : '');
+    if (theirs === APP_OWNER) return owner === APP_OWNER;
+    const [, host, pid] = /^process (\S+) (\d+)$/.exec(theirs) ?? [];
+    const [, ownHost] = /^process (\S+) \d+$/.exec(owner) ?? [];
+    return host !== undefined && host === ownHost && isProcessAlive !== undefined && !isProcessAlive(Number(pid));
 }
 
-/** The mailboxes of one batch, in a stable order. */
-export async function loadBatch(deps: Pick<StepDeps, 'storage'>, runId: string, batch: number): Promise<Mailbox[]> {
-    const mailboxes: Mailbox[] = [];
-    for await (const row of deps.storage.runs.listBatch(runId, batch)) {
-        mailboxes.push({ id: row.mailboxId, userPrincipalName: row.userPrincipalName, displayName: '', shared: false });
-    }
-    return mailboxes.sort((a, b) => a.id.localeCompare(b.id));
+/**
+ * The next mailbox of the run's queue, marked running on its row; undefined when the queue is empty.
+ * `claimers` is how many claim side by side: they pick among that many rows to rarely collide.
+ */
+export async function claimMailbox(
+    deps: Pick<StepDeps, 'storage' | 'now'>,
+    runId: string,
+    claimers: number,
+): Promise<Mailbox | undefined> {
+    const queued = await deps.storage.runs.claimQueued(runId, claimers);
+    if (!queued) return undefined;
+    const { mailboxId, userPrincipalName, displayName, shared } = queued;
+    const at = deps.now().toISOString();
+    const row =
+        (await deps.storage.runs.getMailboxRun(runId, mailboxId)) ??
+        mailboxRow(runId, mailboxId, userPrincipalName, 'queued', '', at);
+    await deps.storage.runs.recordMailbox({ ...row, status: 'running', startedAt: at });
+    return { id: mailboxId, userPrincipalName, displayName, shared };
 }
 
 export interface SliceRequest {
     runId: string;
-    batch: number;
     mailbox: Mailbox;
     options: BackupOptions;
-    /** Minutes this slice may work before handing back its continuation. */
-    sliceMinutes: number;
+    /** Minutes this slice may work before handing back its continuation; no limit when absent. */
+    sliceMinutes?: number;
 }
 
 export interface SliceResult {
+    /** `incomplete`: call again with the same request; the engine resumes at the folder and page it stopped at. */
     status: MailboxStatus;
     reason: string;
     counters: RunCounters;
+    failures: FailedItem[];
 }
 
 /**
- * Backs up one mailbox for at most `sliceMinutes` and adds what it did to the mailbox's row. `incomplete`
- * means: call again with the same request; the engine resumes at the folder and page it stopped at.
- * A mailbox that failed throws, so the orchestration's retry policy tries it again; the last error stays
- * on the row for recordMailboxFailure.
+ * Backs up one mailbox, for at most `sliceMinutes`, and adds what it did to the mailbox's row. A mailbox
+ * that failed stays `running` with its error as the reason: its driver retries it, or gives up on it with
+ * recordMailboxFailure.
  */
 export async function backUpMailboxSlice(deps: StepDeps, request: SliceRequest): Promise<SliceResult> {
     const { runId, mailbox } = request;
     const started = deps.now();
     const row =
         (await deps.storage.runs.getMailboxRun(runId, mailbox.id)) ??
-        mailboxRow(runId, mailbox.id, mailbox.userPrincipalName, 'queued', '', started.toISOString(), request.batch);
-    if (row.status === 'queued') row.startedAt = started.toISOString();
-    const deadline = started.getTime() + request.sliceMinutes * 60_000;
+        mailboxRow(runId, mailbox.id, mailbox.userPrincipalName, 'running', '', started.toISOString());
+    const deadline = request.sliceMinutes === undefined ? undefined : started.getTime() + request.sliceMinutes * 60_000;
     const outcome = await backupMailbox(deps, { mailbox, runId, options: request.options, deadline });
     addCounters(row, outcome.counters);
     row.slices = (row.slices ?? 0) + 1;
-    if (outcome.status === 'failed') {
-        row.status = 'running';
-        row.reason = outcome.reason;
-        await deps.storage.runs.recordMailbox(row);
-        throw new Error(outcome.reason);
-    }
-    const finished = outcome.status !== 'incomplete';
-    row.status = finished ? (outcome.status as MailboxRunEntity['status']) : 'running';
     row.reason = outcome.reason;
-    row.failedItems = JSON.stringify(outcome.failures.slice(0, LISTED_FAILURES));
+    row.failedItems = listFailures(row.failedItems, outcome.failures);
+    const finished = outcome.status !== 'incomplete' && outcome.status !== 'failed';
+    row.status = finished ? (outcome.status as MailboxRunEntity['status']) : 'running';
     if (finished) row.endedAt = deps.now().toISOString();
     await deps.storage.runs.recordMailbox(row);
     if (finished) deps.log.info(mailboxSummaryEvent(row));
-    return { status: outcome.status, reason: outcome.reason, counters: outcome.counters };
+    return outcome;
 }
 
-/** Records a mailbox whose slices kept failing after every retry; its last error is already on the row. */
+/** Records a mailbox its driver gave up on; the last error of its slices, if any, stays its reason. */
 export async function recordMailboxFailure(
     deps: Pick<StepDeps, 'storage' | 'now' | 'log'>,
     runId: string,
     mailbox: Mailbox,
-    batch: number,
     fallbackReason: string,
 ): Promise<void> {
     const now = deps.now().toISOString();
     const row =
         (await deps.storage.runs.getMailboxRun(runId, mailbox.id)) ??
-        mailboxRow(runId, mailbox.id, mailbox.userPrincipalName, 'queued', '', now, batch);
+        mailboxRow(runId, mailbox.id, mailbox.userPrincipalName, 'running', '', now);
     row.status = 'failed';
     row.reason = row.reason || fallbackReason;
     row.endedAt = now;
@@ -209,47 +238,78 @@ export async function recordMailboxFailure(
 }
 
 /**
- * Totals the mailbox rows into the run's row and gives the run its final status. Mailboxes still queued
- * or running (an orchestration that was stopped) count as failed: the run is never silently `succeeded`.
+ * Totals the mailbox rows into the run's row and gives the run its final status. A run stopped before
+ * its end (Ctrl-C, a terminated orchestration) is never `succeeded`: a mailbox left running is recorded
+ * as partial (what it finished is kept; the next run continues it), one never started as failed.
+ * Repeatable: the totals are computed afresh from the rows.
  */
 export async function completeRun(deps: Pick<StepDeps, 'storage' | 'now' | 'log'>, runId: string): Promise<RunEntity> {
     const run = await deps.storage.runs.getRun(runId);
     if (!run) throw new Error(`run ${runId} is not in the run history`);
+    const endedAt = deps.now().toISOString();
     const totals = emptyCounters();
     Object.assign(run, { mailboxesDone: 0, mailboxesSkipped: 0, mailboxesFailed: 0, mailboxesTotal: 0 });
-    run.status = 'running';
+    let anyPartial = false;
     for await (const row of deps.storage.runs.listMailboxRuns(runId)) {
+        if (row.status === 'queued' || row.status === 'running') {
+            await deps.storage.runs.recordMailbox(stopped(row, endedAt));
+        }
+        const status = row.status === 'queued' ? 'failed' : row.status === 'running' ? 'partial' : row.status;
         run.mailboxesTotal++;
-        if (row.status === 'skipped') run.mailboxesSkipped++;
-        else if (row.status === 'succeeded' || row.status === 'partial') run.mailboxesDone++;
-        else run.mailboxesFailed++;
-        if (row.status === 'partial') run.status = 'partial';
+        if (status === 'skipped') run.mailboxesSkipped++;
+        else if (status === 'failed') run.mailboxesFailed++;
+        else run.mailboxesDone++;
+        anyPartial ||= status === 'partial';
         addCounters(totals, row);
     }
     Object.assign(run, totals);
-    run.status = overallStatus(run);
-    run.endedAt = deps.now().toISOString();
+    run.graphRequests += run.discoveryRequests ?? 0;
+    run.graphThrottled += run.discoveryThrottled ?? 0;
+    run.status = overallStatus(run, anyPartial);
+    run.endedAt = endedAt;
     await deps.storage.runs.updateRun(run);
     if (run.status === 'succeeded') deps.log.info(runSummaryEvent(run));
     else deps.log.warn(runSummaryEvent(run));
     return run;
 }
 
-async function planFromRows(deps: Pick<StepDeps, 'storage'>, run: RunEntity, parallel: number): Promise<RunPlan> {
-    let mailboxCount = 0;
-    let batchCount = 0;
-    for await (const row of deps.storage.runs.listMailboxRuns(run.runId)) {
-        if (row.batch === undefined) continue;
-        mailboxCount++;
-        batchCount = Math.max(batchCount, row.batch + 1);
+function stopped(row: MailboxRunEntity, endedAt: string): MailboxRunEntity {
+    if (row.status === 'queued') {
+        return { ...row, status: 'failed', reason: 'not started: the run stopped before reaching it', endedAt };
     }
+    const reason = row.reason || 'stopped before it was finished; the next run continues where it stopped';
+    return { ...row, status: 'partial', reason, endedAt };
+}
+
+function overallStatus(run: RunEntity, anyPartial: boolean): RunStatus {
+    if (run.mailboxesFailed > 0 && run.mailboxesDone === 0) return 'failed';
+    if (run.mailboxesFailed > 0 || anyPartial) return 'partial';
+    return 'succeeded';
+}
+
+/**
+ * The failed items on a mailbox row: those of earlier slices, then these (an item failing again is listed
+ * once, with its latest error), as many as fit in the property; the count on the row stays exact.
+ */
+function listFailures(listed: string, failures: FailedItem[]): string {
+    const items = new Map((JSON.parse(listed || '[]') as FailedItem[]).map((f) => [f.id, f]));
+    const clip = (text: string) => (text.length > LISTED_TEXT ? `${text.slice(0, LISTED_TEXT)}…` : text);
+    for (const f of failures) items.set(f.id, { ...f, subject: clip(f.subject), error: clip(f.error) });
+    return jsonArrayWithin(items.values());
+}
+
+function discoveryCounters(metrics: GraphMetrics): Partial<RunEntity> {
     return {
-        runId: run.runId,
-        mailboxCount,
-        batchCount,
-        parallel,
-        failed: run.status === 'failed' ? run.reason : undefined,
+        discoveryRequests: metrics.requests,
+        discoveryThrottled: metrics.throttled,
+        graphRequests: metrics.requests,
+        graphThrottled: metrics.throttled,
     };
+}
+
+function withoutId(mailbox: Mailbox): Omit<Mailbox, 'id'> {
+    const { id: _id, ...rest } = mailbox;
+    return rest;
 }
 
 function mailboxRow(
@@ -259,9 +319,8 @@ function mailboxRow(
     status: MailboxRunEntity['status'],
     reason: string,
     at: string,
-    batch?: number,
 ): MailboxRunEntity {
-    const finished = status !== 'queued';
+    const finished = status !== 'queued' && status !== 'running';
     return {
         partitionKey: runId,
         rowKey: mailboxId,
@@ -272,7 +331,6 @@ function mailboxRow(
         startedAt: at,
         endedAt: finished ? at : '',
         failedItems: '[]',
-        ...(batch === undefined ? {} : { batch }),
         ...emptyCounters(),
     };
 }

@@ -3,59 +3,81 @@ import * as df from 'durable-functions';
 
 import type { Mailbox } from '../backup/mailboxContext';
 import { DEFAULT_OPTIONS } from '../backup/options';
-import { backUpMailboxSlice, beginRun, completeRun, loadBatch, recordMailboxFailure } from '../backup/runSteps';
+import {
+    APP_OWNER,
+    backUpMailboxSlice,
+    beginRun,
+    claimMailbox,
+    completeRun,
+    recordMailboxFailure,
+} from '../backup/runSteps';
+import { BackupError } from '../errors';
 import type { RunType } from '../store/entities';
-import type { SliceInput } from './backupOrchestrator';
+import type { BeginResult, SliceInput, SliceOutcome } from './backupOrchestrator';
 import { functionLogger, getEngine } from './shared/engine';
 import { ACTIVITIES } from './shared/names';
 
 const now = () => new Date();
 
 df.app.activity(ACTIVITIES.beginRun, {
-    handler: async (input: { runId: string; type: RunType; trigger: string; include?: string[] }, context) => {
+    handler: async (
+        input: { runId: string; type: RunType; trigger: string; include?: string[] },
+        context,
+    ): Promise<BeginResult> => {
         const engine = await getEngine();
-        const log = functionLogger(context);
-        return beginRun({ ...engine, now, log }, { ...input, parallel: engine.settings.parallelMailboxes });
+        try {
+            const plan = await beginRun(
+                { ...engine, now, log: functionLogger(context) },
+                { ...input, owner: APP_OWNER },
+            );
+            const workers = Math.max(1, Math.min(engine.settings.parallelMailboxes, plan.mailboxCount));
+            return { ...plan, workers };
+        } catch (error) {
+            // Already recorded as a failed run (e.g. Graph refused the credentials): nothing to retry.
+            if (error instanceof BackupError) return { runId: input.runId, failed: error.userMessage };
+            throw error;
+        }
     },
 });
 
-df.app.activity(ACTIVITIES.loadBatch, {
-    handler: async (input: { runId: string; batch: number }) => {
+df.app.activity(ACTIVITIES.claimMailbox, {
+    handler: async (input: { runId: string; claimers: number }): Promise<Mailbox | null> => {
         const engine = await getEngine();
-        return loadBatch(engine, input.runId, input.batch);
+        return (await claimMailbox({ ...engine, now }, input.runId, input.claimers)) ?? null;
     },
 });
 
 df.app.activity(ACTIVITIES.backUpSlice, {
-    handler: async (input: SliceInput, context) => {
+    handler: async (input: SliceInput, context): Promise<SliceOutcome> => {
         const engine = await getEngine();
-        const log = functionLogger(context);
         const { settings } = engine;
         const result = await backUpMailboxSlice(
-            { ...engine, now, log },
+            { ...engine, now, log: functionLogger(context) },
             {
                 runId: input.runId,
-                batch: input.batch,
                 mailbox: input.mailbox,
                 options: { ...DEFAULT_OPTIONS, type: input.type, format: settings.format },
                 sliceMinutes: settings.sliceMinutes,
             },
         );
+        const { status, reason, counters } = result;
         context.log(
-            `mailbackup.slice ${JSON.stringify({ runId: input.runId, mailbox: input.mailbox.userPrincipalName, status: result.status, ...result.counters })}`,
+            `mailbackup.slice ${JSON.stringify({ runId: input.runId, mailbox: input.mailbox.userPrincipalName, status, ...counters })}`,
         );
-        return result;
+        // A failure goes to the orchestration's retry policy; the failed items stay on the mailbox's row,
+        // out of the orchestration's history.
+        if (status === 'failed') throw new Error(reason);
+        return { status, reason, counters };
     },
 });
 
 df.app.activity(ACTIVITIES.recordFailure, {
-    handler: async (input: { runId: string; batch: number; mailbox: Mailbox; reason: string }, context) => {
+    handler: async (input: { runId: string; mailbox: Mailbox; reason: string }, context) => {
         const engine = await getEngine();
         await recordMailboxFailure(
             { ...engine, now, log: functionLogger(context) },
             input.runId,
             input.mailbox,
-            input.batch,
             input.reason,
         );
     },

@@ -1,18 +1,20 @@
 /**
  * A backup run as a Durable orchestration. It reads like the plan:
- *   1. beginBackupRun discovers the mailboxes and records them as queued rows, in batches;
- *   2. batches run as sub-orchestrations, `parallel` at a time, each working through its mailboxes one
- *      after another, one time-budgeted slice at a time until a mailbox is finished;
- *   3. after each round of batches the orchestration continues as new, so its history stays small
- *      whatever the tenant's size;
+ *   1. beginBackupRun discovers the mailboxes and records them, queued;
+ *   2. W worker sub-orchestrations each claim the next queued mailbox, back it up one time-budgeted slice
+ *      at a time until it is finished, and claim again, until the queue is empty. A worker that finishes
+ *      a mailbox claims the next at once, so W mailboxes are in flight while any are queued, and no
+ *      worker waits for another's slow mailbox;
+ *   3. each worker continues as new every few steps, so no execution's history grows with the tenant;
  *   4. completeBackupRun totals the mailbox rows into the run's row and logs the run's summary.
- * Deterministic: no clock, randomness, settings or I/O here — activities do all of that.
+ * W is BACKUP_PARALLEL_MAILBOXES (docs/capacity.md argues its default). Deterministic: no clock,
+ * randomness, settings or I/O here — activities do all of that.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 
 import type { Mailbox } from '../backup/mailboxContext';
-import type { RunPlan, SliceResult } from '../backup/runSteps';
+import type { SliceResult } from '../backup/runSteps';
 import type { RunEntity, RunType } from '../store/entities';
 import { ACTIVITIES, ORCHESTRATIONS } from './shared/names';
 
@@ -22,29 +24,33 @@ export interface BackupRunInput {
     trigger: string;
     /** Only these mailboxes (UPN or address); all when absent. */
     mailboxes?: string[];
-    /** Carried across continueAsNew. */
-    plan?: RunPlan;
-    nextBatch?: number;
-    progress?: RunProgress;
 }
 
-export interface RunProgress {
-    mailboxesFinished: number;
+/** What beginBackupRun answers: the run planned, or why it could not start (already recorded). */
+export type BeginResult = { runId: string; mailboxCount: number; workers: number } | { runId: string; failed: string };
+
+export interface WorkerInput {
+    runId: string;
+    type: RunType;
+    /** Workers claiming side by side (W). */
+    workers: number;
+    /** Carried across continueAsNew: the mailbox being backed up, if any, and what the worker has done. */
+    current?: { mailbox: Mailbox; idleSlices: number };
+    tally?: WorkerTally;
+}
+
+export interface WorkerTally {
+    mailboxes: number;
     mailboxesFailed: number;
     messagesNew: number;
-    messagesChanged: number;
     bytesDownloaded: number;
 }
 
-export interface BatchInput {
-    runId: string;
-    batch: number;
-    type: RunType;
-}
+/** A slice's result as the activity returns it: its failed items stay on the mailbox's row. */
+export type SliceOutcome = Omit<SliceResult, 'failures'>;
 
 export interface SliceInput {
     runId: string;
-    batch: number;
     type: RunType;
     mailbox: Mailbox;
 }
@@ -58,116 +64,120 @@ const BOOKKEEPING_RETRY = retry(5_000, 5);
 const SLICE_RETRY = retry(60_000, 4);
 /** Slices in a row that finished nothing before a mailbox is given up as stuck. */
 const MAX_IDLE_SLICES = 3;
+/**
+ * Claims and slices a worker execution performs before it continues as new: its history then holds at
+ * most this many activities (with their retries), however many mailboxes the tenant has.
+ */
+export const STEPS_PER_EXECUTION = 20;
 
 const backupRunOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
     const input = context.df.getInput<BackupRunInput>();
-    const { runId } = input;
-    let plan = input.plan;
-    if (!plan) {
-        context.df.setCustomStatus({ runId, type: input.type, phase: 'discovering mailboxes' });
-        try {
-            plan = (yield context.df.callActivityWithRetry(ACTIVITIES.beginRun, BOOKKEEPING_RETRY, {
-                runId,
-                type: input.type,
-                trigger: input.trigger,
-                include: input.mailboxes,
-            })) as RunPlan;
-        } catch (error) {
-            // Nothing could be recorded (storage unreachable or settings wrong): say so where the alert looks.
-            const reason = error instanceof Error ? error.message : String(error);
-            if (!context.df.isReplaying) {
-                context.error(
-                    `mailbackup.run ${JSON.stringify({ runId, type: input.type, status: 'failed', reason })}`,
-                );
-            }
-            return { runId, status: 'failed', reason };
+    const { runId, type } = input;
+    context.df.setCustomStatus({ runId, type, phase: 'discovering mailboxes' });
+    let plan: BeginResult;
+    try {
+        plan = (yield context.df.callActivityWithRetry(ACTIVITIES.beginRun, BOOKKEEPING_RETRY, {
+            runId,
+            type,
+            trigger: input.trigger,
+            include: input.mailboxes,
+        })) as BeginResult;
+    } catch (error) {
+        // Nothing could be recorded (storage unreachable or settings wrong): say so where the alert looks.
+        const reason = error instanceof Error ? error.message : String(error);
+        if (!context.df.isReplaying) {
+            context.error(`mailbackup.run ${JSON.stringify({ runId, type, status: 'failed', reason })}`);
         }
+        return { runId, status: 'failed', reason };
     }
-    if (plan.failed) return { runId, status: 'failed', reason: plan.failed };
+    if ('failed' in plan) return { runId, status: 'failed', reason: plan.failed };
 
-    const progress = { ...(input.progress ?? emptyProgress()) };
-    const first = input.nextBatch ?? 0;
-    if (first < plan.batchCount) {
-        const last = Math.min(first + plan.parallel, plan.batchCount);
-        context.df.setCustomStatus(describe(input, plan, progress, `backing up batches ${first + 1}-${last}`));
-        const batches = [];
-        for (let batch = first; batch < last; batch++) {
-            const batchInput: BatchInput = { runId, batch, type: input.type };
-            batches.push(context.df.callSubOrchestrator(ORCHESTRATIONS.backupBatch, batchInput, `${runId}-b${batch}`));
-        }
-        let next = last;
-        try {
-            const results = (yield context.df.Task.all(batches)) as RunProgress[];
-            for (const result of results) addProgress(progress, result);
-        } catch (error) {
-            // A batch could not even record its mailboxes (storage kept failing): record the run with what
-            // finished; completeBackupRun counts the mailboxes left queued or running as failed.
-            if (!context.df.isReplaying)
-                context.warn(`run ${runId}: a batch failed, recording the run as it stands: ${String(error)}`);
-            next = plan.batchCount;
-        }
-        context.df.continueAsNew({ ...input, plan, nextBatch: next, progress });
-        return undefined;
+    const { workers } = plan;
+    context.df.setCustomStatus({
+        runId,
+        type,
+        phase: `backing up ${plan.mailboxCount} mailboxes, ${workers} at a time`,
+    });
+    const running = [];
+    for (let worker = 0; worker < workers; worker++) {
+        const workerInput: WorkerInput = { runId, type, workers };
+        running.push(context.df.callSubOrchestrator(ORCHESTRATIONS.backupWorker, workerInput, `${runId}-w${worker}`));
     }
+    yield context.df.Task.all(running);
 
-    context.df.setCustomStatus(describe(input, plan, progress, 'recording the run'));
+    context.df.setCustomStatus({ runId, type, phase: 'recording the run' });
     const run = (yield context.df.callActivityWithRetry(ACTIVITIES.completeRun, BOOKKEEPING_RETRY, {
         runId,
     })) as RunEntity;
-    context.df.setCustomStatus(describe(input, plan, progress, `finished: ${run.status}`));
+    context.df.setCustomStatus({ runId, type, phase: `finished: ${run.status}` });
     return summaryOf(run);
 };
 
-const backupBatchOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-    const { runId, batch, type } = context.df.getInput<BatchInput>();
-    const mailboxes = (yield context.df.callActivityWithRetry(ACTIVITIES.loadBatch, BOOKKEEPING_RETRY, {
-        runId,
-        batch,
-    })) as Mailbox[];
-    const progress = emptyProgress();
-    for (const mailbox of mailboxes) {
-        context.df.setCustomStatus({ runId, batch, mailbox: mailbox.userPrincipalName, ...progress });
-        let idleSlices = 0;
-        let failure: string | undefined;
-        for (;;) {
-            let slice: SliceResult;
+/**
+ * One of the run's W workers: claim a mailbox, back it up slice by slice, claim the next. It ends when the
+ * queue is empty, and never fails: a mailbox that keeps failing is recorded failed and the worker goes on;
+ * bookkeeping that keeps failing ends the worker (completeBackupRun records what it left).
+ */
+const backupWorkerOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+    const input = context.df.getInput<WorkerInput>();
+    const { runId, type, workers } = input;
+    const tally = { ...(input.tally ?? emptyTally()) };
+    let current = input.current;
+    for (let step = 0; step < STEPS_PER_EXECUTION; step++) {
+        if (!current) {
+            let mailbox: Mailbox | null;
             try {
-                const sliceInput: SliceInput = { runId, batch, type, mailbox };
-                slice = (yield context.df.callActivityWithRetry(
-                    ACTIVITIES.backUpSlice,
-                    SLICE_RETRY,
-                    sliceInput,
-                )) as SliceResult;
+                mailbox = (yield context.df.callActivityWithRetry(ACTIVITIES.claimMailbox, BOOKKEEPING_RETRY, {
+                    runId,
+                    claimers: workers,
+                })) as Mailbox | null;
             } catch {
-                failure = `failed ${SLICE_RETRY.maxNumberOfAttempts} attempts in a row`;
-                break;
+                return tally;
             }
-            progress.messagesNew += slice.counters.messagesNew;
-            progress.messagesChanged += slice.counters.messagesChanged;
-            progress.bytesDownloaded += slice.counters.bytesDownloaded;
-            if (slice.status !== 'incomplete') break;
-            idleSlices = madeProgress(slice) ? 0 : idleSlices + 1;
-            if (idleSlices >= MAX_IDLE_SLICES) {
-                failure = `made no progress in ${MAX_IDLE_SLICES} time slices in a row`;
-                break;
-            }
+            if (!mailbox) return tally;
+            current = { mailbox, idleSlices: 0 };
+            context.df.setCustomStatus({ runId, mailbox: mailbox.userPrincipalName, ...tally });
+            continue;
         }
-        progress.mailboxesFinished++;
-        if (failure !== undefined) {
-            progress.mailboxesFailed++;
+        const { mailbox } = current;
+        let failure: string | undefined;
+        try {
+            const sliceInput: SliceInput = { runId, type, mailbox };
+            const slice = (yield context.df.callActivityWithRetry(
+                ACTIVITIES.backUpSlice,
+                SLICE_RETRY,
+                sliceInput,
+            )) as SliceOutcome;
+            tally.messagesNew += slice.counters.messagesNew;
+            tally.bytesDownloaded += slice.counters.bytesDownloaded;
+            if (slice.status === 'incomplete') {
+                current.idleSlices = madeProgress(slice) ? 0 : current.idleSlices + 1;
+                if (current.idleSlices < MAX_IDLE_SLICES) continue;
+                failure = `made no progress in ${MAX_IDLE_SLICES} time slices in a row`;
+            }
+        } catch {
+            failure = `failed ${SLICE_RETRY.maxNumberOfAttempts} attempts in a row`;
+        }
+        tally.mailboxes++;
+        current = undefined;
+        if (failure === undefined) continue;
+        tally.mailboxesFailed++;
+        try {
             yield context.df.callActivityWithRetry(ACTIVITIES.recordFailure, BOOKKEEPING_RETRY, {
                 runId,
-                batch,
                 mailbox,
                 reason: failure,
             });
+        } catch {
+            return tally;
         }
     }
-    return progress;
+    context.df.continueAsNew({ ...input, current, tally });
+    return undefined;
 };
 
 df.app.orchestration(ORCHESTRATIONS.backupRun, backupRunOrchestrator);
-df.app.orchestration(ORCHESTRATIONS.backupBatch, backupBatchOrchestrator);
+df.app.orchestration(ORCHESTRATIONS.backupWorker, backupWorkerOrchestrator);
 
 function retry(firstRetryMs: number, attempts: number): df.RetryOptions {
     const options = new df.RetryOptions(firstRetryMs, attempts);
@@ -175,29 +185,13 @@ function retry(firstRetryMs: number, attempts: number): df.RetryOptions {
     return options;
 }
 
-function emptyProgress(): RunProgress {
-    return { mailboxesFinished: 0, mailboxesFailed: 0, messagesNew: 0, messagesChanged: 0, bytesDownloaded: 0 };
+function emptyTally(): WorkerTally {
+    return { mailboxes: 0, mailboxesFailed: 0, messagesNew: 0, bytesDownloaded: 0 };
 }
 
-function addProgress(target: RunProgress, add: RunProgress): void {
-    for (const key of Object.keys(target) as (keyof RunProgress)[]) target[key] += add[key];
-}
-
-function madeProgress(slice: SliceResult): boolean {
+function madeProgress(slice: SliceOutcome): boolean {
     const c = slice.counters;
     return c.messagesNew + c.messagesChanged + c.messagesUpdated + c.messagesUnchanged + c.messagesDeleted > 0;
-}
-
-/** The custom status the portal and the status URL show while the run goes (kept far below its 16 KB limit). */
-function describe(input: BackupRunInput, plan: RunPlan, progress: RunProgress, phase: string) {
-    return {
-        runId: input.runId,
-        type: input.type,
-        phase,
-        mailboxesTotal: plan.mailboxCount,
-        batches: plan.batchCount,
-        ...progress,
-    };
 }
 
 function summaryOf(run: RunEntity) {

@@ -125,6 +125,9 @@ export interface RunEntity extends RunCounters {
     runId: string;
     type: RunType;
     trigger: string; // 'cli' | 'timer' | 'http' | ...
+    // Who drives it, so a later run can tell it was abandoned (docs/run-lifecycle.md): 'app' for the
+    // Functions app, `process <host> <pid>` for the CLI. Absent in rows written before it was kept.
+    owner?: string;
     startedAt: string;
     endedAt: string;
     status: RunStatus;
@@ -133,6 +136,10 @@ export interface RunEntity extends RunCounters {
     mailboxesDone: number;
     mailboxesSkipped: number;
     mailboxesFailed: number;
+    // Graph requests of the directory listing, counted apart so that completeRun can total the
+    // mailbox rows into graphRequests again and again (an activity may run twice) and still include them.
+    discoveryRequests?: number;
+    discoveryThrottled?: number;
     problemsFound?: number; // verify runs: problems found (see src/recovery/verify.ts)
 }
 
@@ -144,11 +151,24 @@ export interface MailboxRunEntity extends RunCounters {
     userPrincipalName: string;
     status: 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'skipped';
     reason: string; // why skipped or failed; '' otherwise
-    batch?: number; // Functions runs: the batch (sub-orchestration) the mailbox was assigned to
-    slices?: number; // Functions runs: activities (time-budgeted slices) the mailbox took
-    startedAt: string;
+    slices?: number; // time-budgeted slices the mailbox took (one, where nothing limits a slice's time)
+    startedAt: string; // when it was queued, then when a worker claimed it
     endedAt: string;
-    failedItems: string; // JSON array of {id, subject, error}, capped
+    failedItems: string; // JSON array of {id, subject, folder, error}: the first that fit one property (tableLimits.ts)
+}
+
+/**
+ * `mailboxruns` table, partition `<runId>~queue`: the mailboxes of a run not yet claimed by a worker. A
+ * claim deletes its row (runHistory.ts, claimQueued); the partition is empty when the run has been through
+ * every mailbox.
+ */
+export interface QueuedMailboxEntity {
+    partitionKey: string; // `${runId}~queue`
+    rowKey: string; // mailbox id
+    mailboxId: string;
+    userPrincipalName: string;
+    displayName: string;
+    shared: boolean;
 }
 
 export function emptyCounters(): RunCounters {

@@ -1,7 +1,8 @@
 /**
  * The record of backup runs.
- *   runs         PartitionKey 'run', RowKey = run id       RunEntity
- *   mailboxruns  PartitionKey = run id, RowKey = mailbox id MailboxRunEntity
+ *   runs         PartitionKey 'run', RowKey = run id                  RunEntity
+ *   mailboxruns  PartitionKey = run id, RowKey = mailbox id            MailboxRunEntity
+ *                PartitionKey = `<run id>~queue`, RowKey = mailbox id  QueuedMailboxEntity, while the run goes
  * A run id is the run's start in UTC plus a random suffix, `20261126T021500Z-3f9a`, so row key order is
  * start order and "runs since" is a RowKey range.
  */
@@ -9,8 +10,24 @@ import { randomBytes } from 'node:crypto';
 
 import { odata, type TableClient } from '@azure/data-tables';
 
-import { emptyCounters, type MailboxRunEntity, type RunEntity, type RunType } from './entities';
-import { deleteRow, deleteRows, getRow, listPartition, listRows, toTableEntity, upsertRows } from './tableRows';
+import {
+    emptyCounters,
+    type MailboxRunEntity,
+    type QueuedMailboxEntity,
+    type RunEntity,
+    type RunType,
+} from './entities';
+import { hasStatus } from './storageErrors';
+import {
+    deleteRow,
+    deleteRows,
+    fromTableEntity,
+    getRow,
+    listPartition,
+    listRows,
+    toTableEntity,
+    upsertRows,
+} from './tableRows';
 
 const RUN_PARTITION = 'run';
 
@@ -23,7 +40,13 @@ export class RunHistory {
     constructor(private readonly tables: RunHistoryTables) {}
 
     /** Records a new run as 'running' with zero counters. */
-    async startRun(run: { type: RunType; trigger: string; now?: Date; runId?: string }): Promise<RunEntity> {
+    async startRun(run: {
+        type: RunType;
+        trigger: string;
+        now?: Date;
+        runId?: string;
+        owner?: string;
+    }): Promise<RunEntity> {
         const startedAt = run.now ?? new Date();
         const runId = run.runId ?? newRunId(startedAt);
         const entity: RunEntity = {
@@ -32,6 +55,7 @@ export class RunHistory {
             runId,
             type: run.type,
             trigger: run.trigger,
+            ...(run.owner === undefined ? {} : { owner: run.owner }),
             startedAt: startedAt.toISOString(),
             endedAt: '',
             status: 'running',
@@ -74,25 +98,59 @@ export class RunHistory {
         return getRow<MailboxRunEntity>(this.tables.mailboxRuns, runId, mailboxId);
     }
 
-    /** The mailbox rows of one batch of a Functions run; the service filters, so a batch costs its own rows. */
-    listBatch(runId: string, batch: number): AsyncIterable<MailboxRunEntity> {
-        return listRows<MailboxRunEntity>(
-            this.tables.mailboxRuns,
-            odata`PartitionKey eq ${runId} and batch eq ${batch}`,
-        );
+    /** Puts mailboxes in the run's queue, from which claimQueued hands each out once. */
+    async enqueue(runId: string, mailboxes: readonly Omit<QueuedMailboxEntity, 'partitionKey' | 'rowKey'>[]) {
+        const partitionKey = queuePartition(runId);
+        const rows = mailboxes.map((m): QueuedMailboxEntity => ({ partitionKey, rowKey: m.mailboxId, ...m }));
+        await upsertRows(this.tables.mailboxRuns, partitionKey, rows);
+    }
+
+    /**
+     * Takes one mailbox out of the run's queue, or undefined when it is empty. Claimers racing for the
+     * same row are told apart by a delete conditional on its ETag: exactly one delete succeeds. Each
+     * claimer picks at random among the first `spread` rows, so `spread` claimers rarely collide.
+     */
+    async claimQueued(runId: string, spread: number): Promise<QueuedMailboxEntity | undefined> {
+        const table = this.tables.mailboxRuns;
+        const partitionKey = queuePartition(runId);
+        for (;;) {
+            const pages = table
+                .listEntities<Record<string, unknown>>({
+                    queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` },
+                })
+                .byPage({ maxPageSize: Math.max(1, Math.min(spread, 1000)) });
+            const first = await pages.next();
+            const page = first.done ? [] : first.value;
+            if (page.length === 0) return undefined;
+            const start = Math.floor(Math.random() * page.length);
+            for (let i = 0; i < page.length; i++) {
+                const candidate = page[(start + i) % page.length]!;
+                try {
+                    await table.deleteEntity(partitionKey, candidate.rowKey ?? '', { etag: candidate.etag });
+                    return fromTableEntity<QueuedMailboxEntity>(candidate);
+                } catch (error) {
+                    // 404: another claimer deleted it first; 412: it changed since it was listed.
+                    if (!hasStatus(error, 404) && !hasStatus(error, 412)) throw error;
+                }
+            }
+        }
     }
 
     listMailboxRuns(runId: string): AsyncIterable<MailboxRunEntity> {
         return listPartition<MailboxRunEntity>(this.tables.mailboxRuns, runId);
     }
 
-    /** Deletes a run and its mailbox rows; the run row goes last, so an interrupted delete can be repeated. */
+    /** Deletes a run, its mailbox rows and what is left of its queue; the run row goes last, so an interrupted delete can be repeated. */
     async deleteRun(runId: string): Promise<void> {
-        const rowKeys: string[] = [];
-        for await (const row of listPartition<MailboxRunEntity>(this.tables.mailboxRuns, runId, ['rowKey'])) {
-            rowKeys.push(row.rowKey);
+        for (const partitionKey of [queuePartition(runId), runId]) {
+            const rowKeys: string[] = [];
+            for await (const row of listPartition<MailboxRunEntity>(this.tables.mailboxRuns, partitionKey, [
+                'rowKey',
+            ])) {
+                rowKeys.push(row.rowKey);
+            }
+            await deleteRows(this.tables.mailboxRuns, partitionKey, rowKeys);
         }
-        await deleteRows(this.tables.mailboxRuns, runId, rowKeys);
         await deleteRow(this.tables.runs, RUN_PARTITION, runId);
     }
 }
@@ -100,6 +158,10 @@ export class RunHistory {
 /** A run id for a run starting at `startedAt`: its UTC start (sortable) and a random suffix. */
 export function newRunId(startedAt: Date): string {
     return `${compactTimestamp(startedAt)}-${randomBytes(2).toString('hex')}`;
+}
+
+function queuePartition(runId: string): string {
+    return `${runId}~queue`;
 }
 
 /** `2026-11-26T02:15:00.123Z` → `20261126T021500Z`. */

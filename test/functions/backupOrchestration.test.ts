@@ -1,7 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { runBackup } from '../../src/backup/backupRun';
 import type { BackupOptions } from '../../src/backup/options';
+import { APP_OWNER, processOwner } from '../../src/backup/runSteps';
 import { loadGraphSettings } from '../../src/config';
 import { createCredential } from '../../src/graph/credentials';
 import { createGraphClient } from '../../src/graph/graphClient';
@@ -43,13 +47,13 @@ describe('the backup orchestration', () => {
     }
 
     /** The same tenant backed up by the CLI's driver, into tables and a container of its own. */
-    async function backUpWithCli(options: { mailbox?: string[]; env?: Record<string, string> } = {}) {
+    async function backUpWithCli(
+        options: { mailbox?: string[]; env?: Record<string, string>; storage?: BackupStorage } = {},
+    ) {
         const prefix = uniquePrefix();
-        const storage = await openStorage({
-            connectionString: testConnectionString(),
-            tablePrefix: prefix,
-            container: prefix,
-        });
+        const storage =
+            options.storage ??
+            (await openStorage({ connectionString: testConnectionString(), tablePrefix: prefix, container: prefix }));
         const graph = loadGraphSettings({ ...h.env, ...options.env });
         const client = createGraphClient(createCredential(graph), graph.graphEndpoint);
         const log = { info: () => undefined, warn: () => undefined };
@@ -88,7 +92,11 @@ describe('the backup orchestration', () => {
 
         const { runId, instance } = await startAndFinish();
 
-        expect(instance.output).toMatchObject({ runId, status: 'failed', reason: expect.stringMatching(/AADSTS/) });
+        expect(instance.output).toMatchObject({
+            runId,
+            status: 'failed',
+            reason: expect.stringMatching(/AADSTS/) as string,
+        });
         const cli = await backUpWithCli({ env: wrongSecret });
         const [fromCli] = await runsIn(cli.storage);
         expect(fromCli).toMatchObject({ status: 'failed', mailboxesTotal: 0 });
@@ -273,19 +281,30 @@ describe('the backup orchestration', () => {
         expect(next.output).toMatchObject({ type: 'incremental', status: 'succeeded' });
     });
 
-    it('records a run left running by a stopped orchestration as failed when the next one starts', async () => {
+    it('records a run whose driver is gone as abandoned when the next run begins, and leaves one that may be going', async () => {
         h = await createFunctionsHarness();
         seed(1, 2);
-        const abandoned = await h.storage.runs.startRun({ type: 'incremental', trigger: 'timer' });
-        const fromCli = await h.storage.runs.startRun({ type: 'incremental', trigger: 'cli' });
+        const dead = spawnSync(process.execPath, ['-e', '']).pid; // a process of this host that has ended
+        const start = (trigger: string, owner: string) => h.storage.runs.startRun({ type: 'full', trigger, owner });
+        const app = await start('timer', APP_OWNER);
+        const killedCli = await start('cli', processOwner(os.hostname(), dead));
+        const liveCli = await start('cli', processOwner(os.hostname(), process.pid));
+        const elsewhere = await start('cli', processOwner('another-host', dead));
+        const status = async (run: RunEntity) => (await h.storage.runs.getRun(run.runId))?.status;
 
         await startAndFinish();
 
-        expect(await h.storage.runs.getRun(abandoned.runId)).toMatchObject({
+        expect(await h.storage.runs.getRun(app.runId)).toMatchObject({
             status: 'failed',
-            reason: expect.stringContaining('orchestration ended') as string,
+            reason: expect.stringContaining('abandoned') as string,
         });
-        expect((await h.storage.runs.getRun(fromCli.runId))?.status).toBe('running'); // may be going elsewhere
+        expect(await status(killedCli)).toBe('running'); // the app cannot tell whether a CLI process is alive
+
+        await backUpWithCli({ storage: h.storage });
+
+        expect(await status(killedCli)).toBe('failed');
+        expect(await status(liveCli)).toBe('running');
+        expect(await status(elsewhere)).toBe('running');
     });
 
     it('starts one run when two requests race, and answers the other 409', async () => {
@@ -337,6 +356,8 @@ describe('the backup orchestration', () => {
             [a!.upn, 'succeeded'],
         ]);
         expect((await indexOf(h.storage, b!.id)).size).toBe(0);
+        const cli = await backUpWithCli({ mailbox: [a!.upn, 'ghost@contoso.com'] });
+        expect(await recorded(cli.storage, cli.summary!.run.runId)).toEqual(await recorded(h.storage, runId));
 
         expect((await h.http('getBackup', { path: 'backups/nope', params: { runId: 'nope' } })).status).toBe(400);
         const missing = '20200101T000000Z-abcd';
@@ -349,3 +370,27 @@ describe('the backup orchestration', () => {
         expect(report.mailboxes).toEqual([expect.objectContaining({ userPrincipalName: a!.upn, messages: 4 })]);
     });
 });
+
+/** A run's row and its mailbox rows, without what differs between two runs of the same tenant: ids and times. */
+async function recorded(storage: BackupStorage, runId: string) {
+    const run = await storage.runs.getRun(runId);
+    const { partitionKey: _p, rowKey: _r, runId: _i, startedAt: _s, endedAt: _e, owner: _o, ...rest } = run!;
+    const mailboxes = [];
+    for await (const row of storage.runs.listMailboxRuns(runId)) {
+        const { partitionKey: _pk, startedAt: _st, endedAt: _en, ...fields } = row;
+        mailboxes.push(fields);
+    }
+    return { run: rest, mailboxes: mailboxes.sort((x, y) => x.rowKey.localeCompare(y.rowKey)) };
+}
+
+async function runsIn(storage: BackupStorage): Promise<RunEntity[]> {
+    const runs: RunEntity[] = [];
+    for await (const run of storage.runs.listRuns()) runs.push(run);
+    return runs;
+}
+
+/** What the index says about each message of a mailbox, in a stable order. */
+async function shape(storage: BackupStorage, mailboxId: string) {
+    const index = await indexOf(storage, mailboxId);
+    return [...index.values()].map((e) => [e.messageId, e.sha256, e.folderPath, e.emlBlob, e.jsonBlob]).sort();
+}

@@ -97,4 +97,36 @@ describe('RunHistory', () => {
         expect(await collect(runs.listMailboxRuns(run.runId))).toEqual([]);
         await runs.deleteRun(run.runId);
     });
+
+    it('hands out each queued mailbox once to claimers racing for it, then nothing', async () => {
+        const run = await runs.startRun({ type: 'full', trigger: 'http' });
+        const queued = Array.from({ length: 40 }, (_, i) => ({
+            mailboxId: `mailbox-${i}`,
+            userPrincipalName: `user${i}@example.com`,
+            displayName: `User ${i}`,
+            shared: i % 2 === 0,
+        }));
+        await runs.enqueue(run.runId, queued);
+
+        const claimed: string[] = [];
+        const claimer = async () => {
+            for (let next = await runs.claimQueued(run.runId, 8); next; next = await runs.claimQueued(run.runId, 8)) {
+                claimed.push(next.mailboxId);
+            }
+        };
+        await Promise.all(Array.from({ length: 8 }, claimer));
+
+        expect(claimed.sort()).toEqual(queued.map((q) => q.mailboxId).sort());
+        expect(await runs.claimQueued(run.runId, 8)).toBeUndefined();
+    });
+
+    it("deletes what is left of a run's queue with the run", async () => {
+        const run = await runs.startRun({ type: 'full', trigger: 'http' });
+        const queued = { mailboxId: 'left', userPrincipalName: 'left@example.com', displayName: '', shared: false };
+        await runs.enqueue(run.runId, [queued]);
+
+        await runs.deleteRun(run.runId);
+
+        expect(await runs.claimQueued(run.runId, 1)).toBeUndefined();
+    });
 });

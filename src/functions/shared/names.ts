@@ -1,14 +1,14 @@
 /** Names the functions are registered under; the orchestrations call activities by these. */
 export const ORCHESTRATIONS = {
     backupRun: 'backupRunOrchestrator',
-    backupBatch: 'backupBatchOrchestrator',
+    backupWorker: 'backupWorkerOrchestrator',
     restore: 'restoreOrchestrator',
     verify: 'verifyOrchestrator',
 } as const;
 
 export const ACTIVITIES = {
     beginRun: 'beginBackupRun',
-    loadBatch: 'loadBackupBatch',
+    claimMailbox: 'claimQueuedMailbox',
     backUpSlice: 'backUpMailboxSlice',
     recordFailure: 'recordMailboxFailure',
     completeRun: 'completeBackupRun',
