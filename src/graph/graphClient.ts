@@ -6,12 +6,12 @@ import {
     RetryHandlerOptions,
     TelemetryHandler,
 } from '@microsoft/microsoft-graph-client';
-import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import type { TokenCredential } from '@azure/identity';
 
 import { graphScope } from './credentials';
 import { FreshAuthorizationHandler } from './freshAuthorization';
 import { RequestMetricsHandler } from './requestMetrics';
+import { CachedTokenProvider } from './tokenProvider';
 import { TransientFailureHandler } from './transientFailures';
 
 /** Hosts the Graph client already trusts with a bearer token (graph-facts §2). */
@@ -34,11 +34,9 @@ const MAX_RETRIES = 10;
  */
 export function createGraphClient(credential: TokenCredential, graphEndpoint: string): Client {
     const host = new URL(graphEndpoint).hostname;
-    const authProvider = new TokenCredentialAuthenticationProvider(credential, {
-        scopes: [graphScope(graphEndpoint)],
-    });
+    const authProvider = new CachedTokenProvider(credential, graphScope(graphEndpoint));
     // Authentication below the retry handlers: a retry after a long Retry-After must not resend a
-    // token that expired meanwhile (MSAL caches tokens, so asking again per attempt is cheap).
+    // token that expired meanwhile (the provider renews a token well before it expires).
     const chain = [
         new RetryHandler(new RetryHandlerOptions(2, MAX_RETRIES)),
         new TransientFailureHandler(),
