@@ -2,6 +2,7 @@ import type { MailFolderInfo } from '../graph/folders';
 import { classifyGraphError, describe } from '../graph/graphErrors';
 import { type DeltaMessage, deltaPages, getMessageMetadata, initialDeltaUrl } from '../graph/messages';
 import type { FolderEntity } from '../store/entities';
+import { jsonArrayWithin } from '../store/tableLimits';
 import { toTableKey } from '../store/tableKeys';
 import { forEachConcurrently } from '../graph/limiter';
 import { atDownloadCap, type MailboxSync, outOfTime } from './mailboxContext';
@@ -207,7 +208,7 @@ async function saveState(
         pendingLink: change.pendingLink ?? '',
         pendingRunId: done ? '' : sync.runId,
         roundStartedAt: done ? '' : (change.round.reconcileSince ?? ''),
-        retryIds: JSON.stringify([...change.retryIds]),
+        retryIds: jsonArrayWithin(change.retryIds), // ids past one property's bytes: the next full backup
         lastSyncedAt: done ? sync.now().toISOString() : (previous?.lastSyncedAt ?? ''),
         lastRunId: done ? sync.runId : (previous?.lastRunId ?? ''),
         removedAt: '',
