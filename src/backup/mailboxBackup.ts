@@ -5,6 +5,7 @@ import { forEachConcurrently, Limiter } from '../graph/limiter';
 import { MailboxGraph } from '../graph/mailboxGraph';
 import { GraphMetrics } from '../graph/requestMetrics';
 import { emptyCounters, type FolderEntity, type RunCounters } from '../store/entities';
+import { writesUnderLease } from '../store/mailboxLocks';
 import type { BackupStorage } from '../store/storage';
 import { retireFolders } from './folderDeletions';
 import { planFolders } from './folderHierarchy';
@@ -74,11 +75,21 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
     };
     let status: MailboxStatus;
     let reason = '';
-    const lock = await deps.storage.locks.acquire(slice.mailbox.id, slice.runId);
+    const lock = await deps.storage.locks.acquire(slice.mailbox.id, slice.runId, (note) =>
+        deps.log.info(`${slice.mailbox.userPrincipalName}: ${note}`),
+    );
     if (!lock.acquired) {
-        const reason = `another backup run (${lock.heldBy}) is working on this mailbox; it was left to that run (the lock of a run that was killed lapses within a minute)`;
+        const reason = `another backup run (${lock.heldBy}) is working on this mailbox; it was left to that run`;
         return { status: 'failed', reason, counters: sync.counters, failures: [] };
     }
+    // Once the lock is lost another run may hold the mailbox: the slice stops, and writes nothing more.
+    const lease = lock.lease;
+    sync.writer = writesUnderLease(sync.writer, lease, ['flush', 'flushIfFull']);
+    sync.storage = {
+        ...deps.storage,
+        folders: writesUnderLease(deps.storage.folders, lease, ['upsert', 'upsertMany', 'saveHierarchy']),
+    };
+    sync.signal = deps.signal ? AbortSignal.any([deps.signal, lease.lost]) : lease.lost;
     try {
         status = await syncMailbox(sync);
     } catch (error) {
@@ -91,7 +102,11 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
             await sync.writer.flush().catch(() => undefined);
         }
     }
-    await snapshotChangedIndex(deps, slice.mailbox, sync.counters);
+    if (lease.lost.aborted) {
+        status = 'failed';
+        reason = toBackupError(lease.lost.reason, `backing up ${slice.mailbox.userPrincipalName}`).userMessage;
+    }
+    if (!lease.lost.aborted) await snapshotChangedIndex(deps, slice.mailbox, sync.counters);
     await lock.lease.release();
     sync.counters.graphRequests = metrics.requests;
     sync.counters.graphThrottled = metrics.throttled;
