@@ -72,20 +72,35 @@ async function readLargeMime(open: () => Promise<Readable>): Promise<BackedUpMes
     };
 }
 
-/** The JSON copy (mail-backup/message@2) and its attachments' blobs at attachments/xx/<sha256>. */
+/**
+ * The JSON copy (mail-backup/message@2) and the parts it keeps as blobs at attachments/xx/<sha256>: each attachment's
+ * decoded bytes and, when the body is too long to be in the document, the body's text.
+ */
 async function readJsonCopy(content: ContentStore, jsonBlob: string): Promise<BackedUpMessage> {
     const copy = parseMessageCopy((await buffer(await content.openRead(jsonBlob))).toString('utf8'), jsonBlob);
-    const { schema: _schema, sha256: _sha256, size: _size, ...message } = copy;
+    const { schema: _schema, sha256: _sha256, size: _size, body, ...fields } = copy;
+    const described = body as { contentType: 'html' | 'text'; content?: string; sha256?: string };
+    let text = described.content;
+    if (text === undefined) {
+        const blob = partBlob(described.sha256 ?? '');
+        if (!(await content.exists(blob)))
+            throw new UnrestorableMessageError(`its body is missing from storage (${blob})`);
+        text = (await buffer(await content.openRead(blob))).toString('utf8');
+    }
     return {
-        message,
+        message: { ...fields, body: { contentType: described.contentType, content: text } },
         async forEachAttachment(handle) {
             for (const attachment of copy.attachments) {
-                const blob = `attachments/${attachment.sha256.slice(0, 2)}/${attachment.sha256}`;
+                const blob = partBlob(attachment.sha256);
                 const kept = attachment.kind !== 'reference' && (await content.exists(blob));
                 await handOver(handle, attachment, kept ? Readable.from(await content.openRead(blob)) : undefined);
             }
         },
     };
+}
+
+function partBlob(sha256: string): string {
+    return `attachments/${sha256.slice(0, 2)}/${sha256}`;
 }
 
 async function handOver(
