@@ -12,7 +12,7 @@ import { graphScope } from './credentials';
 import { FreshAuthorizationHandler } from './freshAuthorization';
 import { RequestMetricsHandler } from './requestMetrics';
 import { CachedTokenProvider } from './tokenProvider';
-import { TransientFailureHandler } from './transientFailures';
+import { mayResend, TransientFailureHandler } from './transientFailures';
 
 /** Hosts the Graph client already trusts with a bearer token (graph-facts §2). */
 const GRAPH_HOSTS = new Set([
@@ -30,7 +30,7 @@ const MAX_RETRIES = 10;
 /**
  * The Graph client with the library's own middleware (auth, Retry-After aware retries, telemetry),
  * plus two of ours: retries of dropped connections and 500/502, which the library's RetryHandler
- * does not cover, and per-request metrics.
+ * does not cover, and per-request metrics. A POST answered 504 is not resent (mayResend).
  */
 export function createGraphClient(credential: TokenCredential, graphEndpoint: string): Client {
     const host = new URL(graphEndpoint).hostname;
@@ -38,7 +38,7 @@ export function createGraphClient(credential: TokenCredential, graphEndpoint: st
     // Authentication below the retry handlers: a retry after a long Retry-After must not resend a
     // token that expired meanwhile (the provider renews a token well before it expires).
     const chain = [
-        new RetryHandler(new RetryHandlerOptions(2, MAX_RETRIES)),
+        new RetryHandler(new RetryHandlerOptions(2, MAX_RETRIES, mayResend)),
         new TransientFailureHandler(),
         new FreshAuthorizationHandler(),
         new AuthenticationHandler(authProvider),

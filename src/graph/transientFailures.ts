@@ -1,4 +1,4 @@
-import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import type { Context, FetchOptions, Middleware } from '@microsoft/microsoft-graph-client';
 
 import { isNetworkError } from './graphErrors';
 
@@ -35,4 +35,21 @@ export class TransientFailureHandler implements Middleware {
 
 function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * For the library's RetryHandler: whether a 429/503/504 may be answered by sending the request again. Graph
+ * answers 429 and 503 before doing anything, but a 504 is a gateway that gave up waiting, so Exchange may have
+ * carried the request out. A POST creates something each time it is sent: resending it after a 504 is how a
+ * restore made a message twice. So a POST's 504 reaches the caller, who looks for what it meant to create
+ * (src/graph/mailWriter.ts). GET, PUT, PATCH and DELETE give the same result when repeated.
+ */
+export function mayResend(
+    _delay: number,
+    _attempt: number,
+    _request: unknown,
+    options: FetchOptions | undefined,
+    response: Response,
+): boolean {
+    return !(response.status === 504 && (options?.method ?? 'GET').toUpperCase() === 'POST');
 }

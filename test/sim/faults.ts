@@ -8,6 +8,13 @@ export interface FaultSpec {
     /** Answer with this status in Graph's (or, for token requests, Entra's) error shape. */
     status?: 429 | 500 | 502 | 503 | 504;
     retryAfterSec?: number;
+    /**
+     * Carry the request out first, then answer with `status` instead of its result: a gateway timing out (504)
+     * after Exchange has acted, so the client cannot tell whether its write happened.
+     */
+    afterHandling?: boolean;
+    /** Only requests whose URL path matches. */
+    path?: RegExp;
     /** Drop the connection before any response, or part-way through the body. */
     reset?: 'beforeResponse' | 'midBody';
     /** How many matching requests it hits; default 1. */
@@ -30,10 +37,11 @@ export class Faults {
     }
 
     /** The fault this request suffers, if any. */
-    take(kind: RequestKind, mailbox: string | undefined): FaultSpec | undefined {
+    take(kind: RequestKind, mailbox: string | undefined, path = ''): FaultSpec | undefined {
         for (const [index, fault] of this.pending.entries()) {
             const { spec } = fault;
             if (spec.kind !== undefined && spec.kind !== kind) continue;
+            if (spec.path !== undefined && !spec.path.test(path)) continue;
             if (spec.mailbox !== undefined && spec.mailbox.toLowerCase() !== mailbox?.toLowerCase()) continue;
             if (spec.probability !== undefined && Math.random() >= spec.probability) continue;
             if (--fault.left <= 0) this.pending.splice(index, 1);

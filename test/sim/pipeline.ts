@@ -34,6 +34,8 @@ interface GraphRequest {
     mailbox: string | undefined;
     midBody: boolean;
     ids: RequestIds;
+    /** A fault that replaces the handler's answer once it has run. */
+    lost?: FaultSpec;
 }
 
 const FAULT_CODES: Record<number, string> = {
@@ -70,20 +72,23 @@ export class RequestPipeline {
         const mailbox = route.area === 'graph' && route.mailbox ? user?.upn : undefined;
         if (mailbox) increment(this.counters.byMailbox, mailbox);
 
-        const fault = this.settings.faults.take(route.kind, user?.upn);
+        const fault = this.settings.faults.take(route.kind, user?.upn, url.pathname);
         if (fault?.reset === 'beforeResponse') {
             req.socket.destroy();
             return;
         }
         const midBody = fault?.reset === 'midBody';
-        if (fault?.status !== undefined) return this.send(res, faultReply(fault, route.area === 'sts', ids), midBody);
+        const lost = fault?.afterHandling ? fault : undefined;
+        if (fault?.status !== undefined && !lost) {
+            return this.send(res, faultReply(fault, route.area === 'sts', ids), midBody);
+        }
         if (route.area === 'sts') return this.send(res, await this.answerSts(req, route), midBody);
 
-        return this.answerGraph(req, res, { route, url, user, mailbox, midBody, ids });
+        return this.answerGraph(req, res, { route, url, user, mailbox, midBody, ids, lost });
     }
 
     private async answerGraph(req: IncomingMessage, res: ServerResponse, request: GraphRequest): Promise<void> {
-        const { route, url, user, mailbox, midBody, ids } = request;
+        const { route, url, user, mailbox, midBody, ids, lost } = request;
         // An upload session's URL carries its own token and is called without a bearer token (graph-facts §10).
         const denied = route.kind === 'upload' ? undefined : this.checkToken(req);
         if (denied) return this.send(res, errorReply(denied, ids), false);
@@ -136,6 +141,7 @@ export class RequestPipeline {
             if (!(err instanceof GraphError)) throw err;
             reply = errorReply(err, ids);
         }
+        if (lost) reply = faultReply(lost, false, ids);
         return this.send(res, reply, midBody);
     }
 
