@@ -9,6 +9,10 @@ import type { CliEnvironment } from './environment';
 export async function rebuildIndexCommand(environment: CliEnvironment, options: { mailbox?: string }): Promise<number> {
     const mailboxId = options.mailbox === undefined ? undefined : await mailboxIdOf(environment, options.mailbox);
     const report = await rebuildIndex(environment.storage, { mailboxId });
+    if (mailboxId === undefined && report.rebuilt.length + report.missing.length + report.busy.length === 0) {
+        process.stdout.write(`No index snapshots in ${environment.storageLabel}: nothing to rebuild\n`);
+        return 1;
+    }
     const lines = [
         `Rebuilt the index of ${report.rebuilt.length} mailboxes in ${environment.storageLabel} from their snapshots`,
         ...report.rebuilt.map(describeMailbox),
