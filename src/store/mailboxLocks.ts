@@ -45,8 +45,11 @@ export type LockResult = { acquired: true; lease: MailboxLease } | { acquired: f
  * to that run. The holder's side is MailboxLease: it stops as soon as it cannot be sure it holds the lock.
  */
 export class MailboxLocks {
-    /** Runs seen renewing a lock: their other mailboxes are left to them without waiting again. */
-    private readonly liveRuns = new Set<string>();
+    /**
+     * Runs seen keeping a lock, by when: for one lease length after, their other mailboxes are left to them
+     * without waiting again (a run that died since then has its leases lapse within that time anyway).
+     */
+    private readonly liveRuns = new Map<string, number>();
 
     constructor(
         private readonly container: ContainerClient,
@@ -65,7 +68,9 @@ export class MailboxLocks {
         const leases = blob.getBlobLeaseClient();
         if (await this.tryLease(leases)) return this.hold(blob, leases, runId);
         const holder = (await lockState(blob)).runId;
-        if (this.liveRuns.has(holder)) return { acquired: false, heldBy: holder };
+        if (Date.now() - (this.liveRuns.get(holder) ?? -Infinity) < this.timing.leaseSeconds * 1000) {
+            return { acquired: false, heldBy: holder };
+        }
         note?.(
             `waiting for the lock of run ${holder}: if that run stopped without releasing it, it lapses within ` +
                 `${this.timing.leaseSeconds} s and this run takes over; a run still working keeps it`,
@@ -81,8 +86,9 @@ export class MailboxLocks {
                 return this.hold(blob, leases, runId);
             }
             // Released by its holder, taken by a new one, or renewed for longer than a lease lasts: alive.
-            if (state !== 'leased' || current !== holder || Date.now() >= waitUntil) {
-                this.liveRuns.add(holder);
+            const alive = state === 'available' || (state === 'leased' && current !== holder);
+            if (alive || Date.now() >= waitUntil) {
+                this.liveRuns.set(holder, Date.now());
                 return { acquired: false, heldBy: holder };
             }
         }
