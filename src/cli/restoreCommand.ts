@@ -54,6 +54,10 @@ function formatOutcome(outcome: RestoreOutcome, source: string): string {
         `  messages:   ${counters.messagesRestored} restored, ${counters.messagesAlreadyRestored} restored before, ` +
             `${counters.messagesFailed} failed`,
         `  bytes:      ${formatBytes(counters.bytesUploaded)} of attachments uploaded`,
+        // Parts Graph cannot create exactly (docs/restore.md): a forwarded message with attachments, as its .eml.
+        ...(counters.partsApproximated > 0
+            ? [`  attached:   ${counters.partsApproximated} in the nearest form Graph allows (see docs/restore.md)`]
+            : []),
         `  graph:      ${counters.graphRequests} requests, ${counters.graphThrottled} throttled`,
     ];
     for (const item of outcome.failures.slice(0, 10)) {
