@@ -29,9 +29,9 @@
  * - A purged message may be revived by a backup that read its row just before: the purge of deleted
  *   messages (and, to be safe, the blob collection) is skipped while a backup is busy, checked at the
  *   start and again before blobs are deleted. Busy: a run recorded as running that started within
- *   STALE_RUN_MS, or, whatever its age, a mailbox lock held right now (a live process renews its lease
- *   every 20 s, mailboxLocks.ts), so a first backup that takes a week still counts. A backup starting
- *   during the purge can still race it: schedule cleanup apart from backups all the same.
+ *   STALE_RUN_MS, or, whatever its age, a mailbox lock held right now (a live process keeps renewing its
+ *   lease, which lapses soon after a crash: mailboxLocks.ts), so a first backup that takes a week still
+ *   counts. A backup starting during the purge can still race it: schedule cleanup apart from backups.
  * - Mailboxes are found through their message rows. Version or attachment rows of a mailbox with none
  *   (a crash before its first message row was written) are not read, so the blobs only they name may be
  *   collected; the mailbox's next backup stores that content again.

@@ -62,10 +62,12 @@ export interface SnapshotBlob {
 const PREFIX = 'snapshots/';
 const NAME = /^(\d{8})T(\d{2})(\d{2})(\d{2})(\d{3})Z-(full|changes)-[0-9a-f]{4}\.jsonl\.gz$/;
 /**
- * A changes snapshot starts this long before the previous one started: Timestamp is the service's clock,
- * the snapshot's start ours. Rows read twice are harmless (the later copy wins, and it is the same row).
+ * A changes snapshot starts this long before the previous one started. Both times are the service's (a
+ * snapshot's start is the Date of the blob service's answer, to the second; Timestamp the table service's),
+ * so this only covers the Date's rounding and the two services' clocks. Rows read twice are harmless: the
+ * later copy wins, and it is the same row.
  */
-const CLOCK_MARGIN_MS = 15 * 60_000;
+const CLOCK_MARGIN_MS = 60_000;
 /** A full snapshot is taken instead once the changes since the last full add up to this share of it... */
 const CHANGES_SHARE_FOR_FULL = 0.5;
 /** ...or number this many, so a rebuild reads a bounded chain. */
@@ -86,13 +88,15 @@ export class IndexSnapshots {
      * every row when `full` is asked for, when it has none yet, or when the changes since its latest full
      * snapshot have grown past CHANGES_SHARE_FOR_FULL of it or MAX_CHANGES snapshots. The bytes stream
      * from the tables through gzip into the blob: memory stays at a few blocks whatever the mailbox's size.
-     * The clock is the real one whatever the caller's: it is compared with the service's Timestamps.
+     * The start is the service's clock, not ours (which may be off): it is compared with Timestamps.
      */
     async take(mailboxId: string, options: { full?: boolean } = {}): Promise<TakenSnapshot> {
-        const chain = await this.chain(mailboxId);
-        const kind: SnapshotKind = options.full || fullDue(chain) ? 'full' : 'changes';
-        const takenAt = new Date();
-        const latest = chain.at(-1);
+        const snapshots = await this.list(mailboxId);
+        const kind: SnapshotKind = options.full || fullDue(chainOf(snapshots)) ? 'full' : 'changes';
+        const latest = snapshots.at(-1);
+        const serviceNow = (await this.container.getProperties()).date ?? new Date();
+        // The Date is to the second: a snapshot right after another still sorts after it.
+        const takenAt = latest && serviceNow <= latest.takenAt ? new Date(latest.takenAt.getTime() + 1) : serviceNow;
         const since = kind === 'changes' && latest ? new Date(latest.takenAt.getTime() - CLOCK_MARGIN_MS) : undefined;
         const header: SnapshotHeader = {
             snapshot: 'mail-backup index',
@@ -131,9 +135,7 @@ export class IndexSnapshots {
 
     /** What a rebuild reads: the latest full snapshot and the changes after it; [] when there is no full one. */
     async chain(mailboxId: string): Promise<SnapshotBlob[]> {
-        const snapshots = await this.list(mailboxId);
-        const full = snapshots.map((s) => s.kind).lastIndexOf('full');
-        return full < 0 ? [] : snapshots.slice(full);
+        return chainOf(await this.list(mailboxId));
     }
 
     /** Mailboxes with at least one snapshot. */
@@ -214,6 +216,11 @@ export class IndexSnapshots {
             }
         }
     }
+}
+
+function chainOf(snapshots: SnapshotBlob[]): SnapshotBlob[] {
+    const full = snapshots.map((s) => s.kind).lastIndexOf('full');
+    return full < 0 ? [] : snapshots.slice(full);
 }
 
 function fullDue(chain: SnapshotBlob[]): boolean {

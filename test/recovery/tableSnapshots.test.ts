@@ -126,6 +126,15 @@ describe('index snapshots and rebuild-index', () => {
         expect((await verifyBackup(r.storage)).problems).toEqual([]);
     });
 
+    it('keeps snapshots in the order they were taken, however close together', async () => {
+        const taken = [];
+        for (let i = 0; i < 4; i++) taken.push(await r.storage.snapshots.take(alice.id));
+
+        const listed = await r.storage.snapshots.list(alice.id);
+
+        expect(listed.slice(1).map((snapshot) => snapshot.name)).toEqual(taken.map((snapshot) => snapshot.name));
+    });
+
     it('names a mailbox it has no snapshot of, and exits 1', async () => {
         const result = await runCli(['rebuild-index', '--mailbox', 'no-such-mailbox'], r.cliEnv);
 
