@@ -3,7 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 
 import type { MailboxGraph } from '../graph/mailboxGraph';
 import { openMime } from '../graph/messages';
-import { describeBody, MESSAGE_COPY_SCHEMA, type MessageCopy } from '../mime/messageCopy';
+import { BODY_INLINE_LIMIT, MESSAGE_COPY_SCHEMA, type MessageCopy } from '../mime/messageCopy';
 import { type AttachmentPart, type AttachmentSink, readMessage } from '../mime/readMessage';
 import type { StoredContent } from '../store/contentStore';
 import type { ContentStore } from '../store/contentStore';
@@ -53,24 +53,25 @@ export async function storeMessage(
                   attachments.push(partEntity(message, String(attachments.length + 1), part, put));
               }
             : undefined;
+    // Without the .eml, a long body's bytes are kept the way attachments are: a content-addressed part.
+    const keepLongBody = storesEml(options)
+        ? undefined
+        : async (stream: Readable) => {
+              const put = await content.putAttachment(stream);
+              if (put.created) bytesStored += put.size;
+              attachments.push(partEntity(message, BODY_PART, { name: '', contentType: '', isInline: false }, put));
+          };
     const storeOrHash = (stream: Readable) =>
         storesEml(options) ? storeEml(content, stream, message.sizeHint) : hashOnly(stream);
+    const parse = (stream: Readable) =>
+        readMessage(stream, keepAttachment, { bodyLimit: BODY_INLINE_LIMIT, longBody: keepLongBody });
     const [eml, parsed] = storesJson(options)
-        ? await Promise.all(readTwice(mime, [storeOrHash, (stream) => readMessage(stream, keepAttachment)]))
+        ? await Promise.all(readTwice(mime, [storeOrHash, parse]))
         : [await storeOrHash(mime), undefined];
     bytesStored += eml.bytesStored;
     let jsonBlob = '';
     if (parsed) {
-        const { body, bytes } = describeBody(parsed.body.contentType, parsed.body.content);
-        if (body.content === undefined && !storesEml(options)) {
-            // Without the .eml, a long body's bytes are kept the way attachments are: a content-addressed part.
-            const put = await content.putAttachment(Readable.from([bytes]));
-            if (put.created) bytesStored += put.size;
-            attachments.push(
-                partEntity(message, BODY_PART, { name: '', contentType: body.contentType, isInline: false }, put),
-            );
-        }
-        const copy: MessageCopy = { schema: MESSAGE_COPY_SCHEMA, sha256: eml.sha256, size: eml.size, ...parsed, body };
+        const copy: MessageCopy = { schema: MESSAGE_COPY_SCHEMA, sha256: eml.sha256, size: eml.size, ...parsed };
         const json = await content.putJson(eml.sha256, copy);
         jsonBlob = json.blobName;
         if (json.created) bytesStored += json.size;

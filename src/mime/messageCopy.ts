@@ -6,8 +6,6 @@
  *
  * Format: docs/storage-format.md, "The JSON copy". A change of shape is a new schema version.
  */
-import { createHash } from 'node:crypto';
-
 import { BackupError } from '../errors';
 
 export const MESSAGE_COPY_SCHEMA = 'mail-backup/message@2';
@@ -66,32 +64,21 @@ export interface MessageCopy {
 }
 
 /**
- * The body as the MIME has it (HTML when the message has an HTML part, else text). Its text is in the document up
- * to BODY_INLINE_LIMIT bytes of UTF-8; a longer body is described only, like an attachment, and its bytes are in
- * the `.eml` or, for the JSON format, in a blob of its own at `attachments/<first two hex digits>/<sha256>`. So the
+ * The body as the MIME has it (the HTML part when the message has one, else the text part). `size` and `sha256`
+ * are of the part's bytes after transfer decoding, in the charset it declares. Its text is in the document when
+ * those bytes are no more than BODY_INLINE_LIMIT; a longer body is described only, like an attachment, and its
+ * bytes are in the `.eml` or, for the JSON format, in a blob of their own at `attachments/<xx>/<sha256>`. So the
  * document never holds bulk content, and a backup with both copies does not store a long body twice.
  */
 export interface CopyBody {
     contentType: 'html' | 'text';
-    /** UTF-8 bytes of the body text, and their SHA-256 (hex). */
+    charset: string;
     size: number;
     sha256: string;
     content?: string;
 }
 
-export const BODY_INLINE_LIMIT = 64 * 1024;
-
-/** The body as the JSON copy holds it, and its UTF-8 bytes (for a caller that keeps a long body elsewhere). */
-export function describeBody(contentType: CopyBody['contentType'], text: string): { body: CopyBody; bytes: Buffer } {
-    const bytes = Buffer.from(text, 'utf8');
-    const body: CopyBody = {
-        contentType,
-        size: bytes.length,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-    };
-    if (bytes.length <= BODY_INLINE_LIMIT) body.content = text;
-    return { body, bytes };
-}
+export const BODY_INLINE_LIMIT = 32 * 1024;
 
 /** A stored JSON copy, checked: a document of another schema is refused rather than misread. */
 export function parseMessageCopy(text: string, blobName: string): MessageCopy {

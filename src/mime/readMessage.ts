@@ -13,6 +13,8 @@ import { finished, pipeline } from 'node:stream/promises';
 
 import { type AddressObject, type AttachmentStream, type Headers, MailParser, type MessageText } from 'mailparser';
 
+import { type BodyBytes, decodeText, readBodyPart } from './bodyPart';
+
 import type { CopyAttachment, CopyBody, EmailAddress, Importance, MessageCopy, Recipient } from './messageCopy';
 
 /** An attachment as the parse meets it, before its content has been read. */
@@ -33,12 +35,31 @@ const PARSER_OPTIONS = {
     ignoreEmbedded: true,
 };
 
-/** Parses `source` to its end; attachments go to `sink` (or are only measured and hashed when there is none). */
+export interface ReadOptions {
+    /** Body text up to this many bytes is returned; a longer body is only described. Default: 4 MiB. */
+    bodyLimit?: number;
+    /** Receives a body longer than `bodyLimit` as it is read (its bytes in their own charset). */
+    longBody?: (content: Readable) => Promise<void>;
+}
+
+/** Graph caps a request at 4 MB, so a body a restore can send fits in this. */
+const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Parses `source` to its end; attachments go to `sink` (or are only measured and hashed when there is none).
+ *
+ * mailparser gathers text parts in memory; here every part, body text included, arrives as a stream (its list of
+ * text types is emptied), so a message of any size is read with bounded memory. The body is the first inline
+ * HTML part, else the first inline text part, as mail clients show it; other inline text parts (the plain
+ * alternative of an HTML body) are skipped, since the `.eml` keeps them.
+ */
 export async function readMessage(
     source: Readable | AsyncIterable<Buffer>,
     sink?: AttachmentSink,
+    options: ReadOptions = {},
 ): Promise<ReadMessage> {
     const parser = new MailParser(PARSER_OPTIONS);
+    (parser as unknown as { textTypes: string[] }).textTypes = [];
     let headers: Headers = new Map();
     parser.once('headers', (parsed: Headers) => (headers = parsed));
     let parseError: Error | undefined;
@@ -46,22 +67,25 @@ export async function readMessage(
         (error: unknown) => (parseError ??= error instanceof Error ? error : new Error(String(error))),
     );
     const attachments: CopyAttachment[] = [];
-    let text: MessageText | undefined;
+    const bodies: Partial<Record<BodyText['contentType'], BodyText>> = {};
+    const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
     try {
         for await (const data of parser as AsyncIterable<AttachmentStream | MessageText>) {
-            if (data.type === 'text') {
-                text = data;
-                continue;
-            }
-            const part = describeAttachment(data);
-            const content = data.content;
+            if (data.type === 'text') continue;
+            const kind = bodyKind(data);
             try {
-                if (sink) await sink(part, content);
-                else await finished(content.resume());
+                if (kind) {
+                    const bytes = await readBodyPart(data.content, limit, bodies[kind] ? undefined : options.longBody);
+                    bodies[kind] ??= describeBody(kind, charsetOf(data), bytes);
+                } else {
+                    const part = describeAttachment(data);
+                    if (sink) await sink(part, data.content);
+                    else await finished(data.content.resume());
+                    attachments.push({ ...part, size: data.size ?? 0, sha256: data.checksum ?? '' });
+                }
             } finally {
                 data.release?.();
             }
-            attachments.push({ ...part, size: data.size ?? 0, sha256: data.checksum ?? '' });
         }
     } catch (error) {
         parser.destroy();
@@ -70,7 +94,30 @@ export async function readMessage(
     }
     await feeding;
     if (parseError) throw parseError;
-    return { ...describeHeaders(headers), body: bodyOf(text), attachments };
+    const body = bodies.html ??
+        bodies.text ?? { contentType: 'text', charset: 'utf-8', size: 0, sha256: EMPTY, content: '' };
+    return { ...describeHeaders(headers), body, attachments };
+}
+
+/** SHA-256 of no bytes: the body of a message that has none. */
+const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+function bodyKind(data: AttachmentStream): BodyText['contentType'] | undefined {
+    if (data.filename || data.contentDisposition === 'attachment') return undefined;
+    if (data.contentType === 'text/html') return 'html';
+    if (data.contentType === 'text/plain') return 'text';
+    return undefined;
+}
+
+function charsetOf(data: AttachmentStream): string {
+    const params = (data.headers.get('content-type') as { params?: Record<string, string> } | undefined)?.params;
+    return (params?.charset ?? 'utf-8').toLowerCase();
+}
+
+function describeBody(contentType: BodyText['contentType'], charset: string, bytes: BodyBytes): BodyText {
+    const body: BodyText = { contentType, charset, size: bytes.size, sha256: bytes.sha256 };
+    if (bytes.bytes) body.content = decodeText(bytes.bytes, charset);
+    return body;
 }
 
 function describeHeaders(headers: Headers): Omit<ReadMessage, 'body' | 'attachments'> {
@@ -120,16 +167,11 @@ function importanceOf(priority: unknown): Importance {
     return priority === 'high' || priority === 'low' ? priority : 'normal';
 }
 
-/** The body's full text; the JSON copy keeps it inline only up to BODY_INLINE_LIMIT (messageCopy.ts). */
-export interface BodyText {
-    contentType: CopyBody['contentType'];
-    content: string;
-}
-
-function bodyOf(text: MessageText | undefined): BodyText {
-    if (text && typeof text.html === 'string') return { contentType: 'html', content: text.html };
-    return { contentType: 'text', content: text?.text ?? '' };
-}
+/**
+ * The body as read: its size and SHA-256 are of its bytes in its own charset; its text is there when it was
+ * within the read's limit.
+ */
+export type BodyText = CopyBody;
 
 function describeAttachment(data: AttachmentStream): AttachmentPart {
     const contentType = data.contentType.toLowerCase();
