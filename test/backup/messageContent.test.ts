@@ -176,6 +176,25 @@ describe('one download per message: the JSON copy and attachments come from the 
         expect(again.run).toMatchObject({ messagesChanged: 0, messagesUpdated: 1 });
         expect((await indexOf(h.storage, alice.id)).get(draft.id)).toMatchObject({ version: 2 });
     });
+
+    it('keeps a draft present, at its last stored version, when a full backup cannot download its new one', async () => {
+        const draft = alice.addMessage('Drafts', { subject: 'plan', isDraft: true, body: 'first words' });
+        await h.backup({ type: 'full' });
+        const first = draft.sha256();
+        alice.editDraft(draft.id, 'second, longer words');
+        h.sim.faults.add({ kind: 'value', status: 500, path: new RegExp(encodeURIComponent(draft.id)), times: 1_000 });
+
+        const { run } = await h.backup({ type: 'full' });
+        expect(run).toMatchObject({ messagesFailed: 1, messagesDeleted: 0 });
+        expect((await indexOf(h.storage, alice.id)).get(draft.id)).toMatchObject({ deletedAt: '', sha256: first });
+
+        h.sim.faults.clear();
+        await h.backup();
+        expect((await indexOf(h.storage, alice.id)).get(draft.id)).toMatchObject({
+            version: 2,
+            sha256: draft.sha256(),
+        });
+    });
 });
 
 /** The same content again, as another tenant would receive it. */
