@@ -79,16 +79,16 @@ async function readLargeMime(open: () => Promise<Readable>): Promise<BackedUpMes
 async function readJsonCopy(content: ContentStore, jsonBlob: string): Promise<BackedUpMessage> {
     const copy = parseMessageCopy((await buffer(await content.openRead(jsonBlob))).toString('utf8'), jsonBlob);
     const { schema: _schema, sha256: _sha256, size: _size, body, ...fields } = copy;
-    const described = body as { contentType: 'html' | 'text'; content?: string; sha256?: string };
+    const described = body as { contentType: 'html' | 'text'; content?: string; sha256?: string; charset?: string };
     let text = described.content;
     if (text === undefined) {
         const blob = partBlob(described.sha256 ?? '');
         if (!(await content.exists(blob)))
             throw new UnrestorableMessageError(`its body is missing from storage (${blob})`);
-        text = (await buffer(await content.openRead(blob))).toString('utf8');
+        text = decode(await buffer(await content.openRead(blob)), described.charset);
     }
     return {
-        message: { ...fields, body: { contentType: described.contentType, content: text } },
+        message: { ...fields, body: { ...body, content: text } },
         async forEachAttachment(handle) {
             for (const attachment of copy.attachments) {
                 const blob = partBlob(attachment.sha256);
@@ -97,6 +97,15 @@ async function readJsonCopy(content: ContentStore, jsonBlob: string): Promise<Ba
             }
         },
     };
+}
+
+/** A body part's bytes are kept in the charset the MIME declared. */
+function decode(bytes: Buffer, charset = 'utf-8'): string {
+    try {
+        return new TextDecoder(charset).decode(bytes);
+    } catch {
+        return new TextDecoder('utf-8').decode(bytes);
+    }
 }
 
 function partBlob(sha256: string): string {

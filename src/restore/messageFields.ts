@@ -15,6 +15,7 @@
  */
 import type { NewMessage } from '../graph/mailWriter';
 import type { ReadMessage } from '../mime/readMessage';
+import { UnrestorableMessageError } from './restoreErrors';
 
 export const RESTORED_FROM_PROPERTY = 'String {6f3c52a4-0d8e-4b7a-9c1e-2a5b8d7e4f10} Name MailBackupRestoredFrom';
 
@@ -62,9 +63,14 @@ function messageOf(read: ReadMessage, isDraft: boolean, received: string | undef
     if (read.references.length > 0) properties.push({ id: REFERENCES, value: read.references.join(' ') });
     const recipients = (name: keyof NewMessage, list: ReadMessage['toRecipients']) =>
         list.length > 0 ? { [name]: list } : {};
+    if (read.body.content === undefined) {
+        throw new UnrestorableMessageError(
+            `its body (${read.body.size} bytes) is larger than Graph's 4 MB request cap; export gives its .eml`,
+        );
+    }
     return {
         subject: read.subject,
-        body: read.body,
+        body: { contentType: read.body.contentType, content: read.body.content },
         ...(read.from ? { from: read.from } : {}),
         ...(read.sender ? { sender: read.sender } : {}),
         ...recipients('toRecipients', read.toRecipients),

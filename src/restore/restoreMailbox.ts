@@ -16,6 +16,8 @@ import {
     type RestoreStatus,
 } from '../store/restoreHistory';
 import { RestoreFolders } from './restoreFolders';
+import { ItemRecorder } from './itemRecorder';
+import { MessageFeed } from './messageFeed';
 import { UnrestorableMessageError } from './restoreErrors';
 import { restoreMessage } from './restoreMessage';
 
@@ -79,34 +81,47 @@ export async function restoreMailbox(
     const restore = await openRestore(deps, request);
     const metrics = new GraphMetrics();
     const writer = new MailWriter(new MailboxGraph(deps.client, restore.targetMailboxId, [metrics]));
+    const records = new ItemRecorder(deps.storage.restores, restore.restoreId);
     const ctx = {
         restoreId: restore.restoreId,
         writer,
         content: deps.storage.content,
-        restores: deps.storage.restores,
+        records,
         folders: new RestoreFolders(writer, restore.rootFolderName),
         now: deps.now,
     };
     const done = await deps.storage.restores.restoredItems(restore.restoreId);
     const counters = emptyRestoreCounters();
     const failures: FailedItem[] = [];
-    const messages = messagesAsOf(deps.storage, restore.sourceMailboxId, {
+    const index = messagesAsOf(deps.storage, restore.sourceMailboxId, {
         asOf: restore.asOf ? new Date(restore.asOf) : undefined,
         folder: restore.folder || undefined,
         messageId: restore.messageId || undefined,
     })[Symbol.asyncIterator]();
+    const isDone = (message: MessageAsOf) => {
+        if (done.get(message.messageId)?.state !== 'restored') return false;
+        counters.messagesAlreadyRestored++;
+        return true;
+    };
+    // Recorded as about to be created, a batch at a time, before any of them is: a rerun then looks for each.
+    const messages = new MessageFeed(index, isDone, (batch) =>
+        records.creating(
+            batch.map((message) => ({
+                sourceMessageId: message.messageId,
+                sha256: message.sha256,
+                targetMessageId: '',
+                state: 'creating' as const,
+                updatedAt: deps.now().toISOString(),
+            })),
+        ),
+    );
     const outOfTime = () =>
         !!deps.signal?.aborted || (options.deadline !== undefined && deps.now().getTime() >= options.deadline);
     let stopped = false;
 
     const restoreOne = async (message: MessageAsOf): Promise<void> => {
-        const previous = done.get(message.messageId);
-        if (previous?.state === 'restored') {
-            counters.messagesAlreadyRestored++;
-            return;
-        }
         try {
-            const restored = await restoreMessage(ctx, message, previous);
+            const restored = await restoreMessage(ctx, message, done.get(message.messageId));
             counters.messagesRestored++;
             counters.bytesUploaded += restored.bytesUploaded;
             counters.partsApproximated += restored.partsApproximated;
@@ -120,7 +135,6 @@ export async function restoreMailbox(
         }
     };
     try {
-        // An async generator queues concurrent next() calls, so the lanes share one pass over the index.
         await Promise.all(
             Array.from({ length: MESSAGE_LANES }, async () => {
                 for (;;) {
@@ -129,13 +143,16 @@ export async function restoreMailbox(
                         return;
                     }
                     const next = await messages.next();
-                    if (next.done) return;
-                    await restoreOne(next.value);
+                    if (!next) return;
+                    await restoreOne(next);
                 }
             }),
         );
+        await records.flush();
     } catch (error) {
         const failure = fatalError(error, restore);
+        // Rows not written stay `creating`, which is safe: a rerun looks for those messages before creating them.
+        await records.flush().catch((flushError: unknown) => deps.log.warn(`restore records: ${describe(flushError)}`));
         await finish(deps, restore, 'failed', counters, metrics, [
             ...failures,
             { id: '', subject: '', folder: '', error: failure.userMessage },

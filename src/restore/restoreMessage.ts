@@ -1,8 +1,9 @@
 import { isAmbiguousWriteFailure, type MailWriter } from '../graph/mailWriter';
 import type { MessageAsOf } from '../recovery/pointInTime';
 import type { ContentStore } from '../store/contentStore';
-import type { RestoredItemEntity, RestoreHistory } from '../store/restoreHistory';
+import type { RestoredItemEntity } from '../store/restoreHistory';
 import { openBackedUpMessage } from './backedUpMessage';
+import type { ItemRecorder } from './itemRecorder';
 import { RESTORED_FROM_PROPERTY, restoredMessage } from './messageFields';
 import { restoreAttachments } from './restoreAttachments';
 import type { RestoreFolders } from './restoreFolders';
@@ -20,7 +21,7 @@ export interface MessageRestoreContext {
     restoreId: string;
     writer: MailWriter;
     content: ContentStore;
-    restores: RestoreHistory;
+    records: ItemRecorder;
     folders: RestoreFolders;
     now: () => Date;
 }
@@ -35,8 +36,9 @@ export interface RestoredMessage {
 }
 
 /**
- * Recreates one message in the target. `previous` is what an earlier call of the same restore recorded: a
- * message created but not completed then is deleted first, so it never appears twice.
+ * Recreates one message in the target, once the caller has recorded it as `creating`. `previous` is what an earlier
+ * call of the same restore recorded: a message it may have created but not completed is found by its restored-from
+ * property and deleted first, so it never appears twice.
  */
 export async function restoreMessage(
     ctx: MessageRestoreContext,
@@ -46,37 +48,29 @@ export async function restoreMessage(
     const source = await openBackedUpMessage(ctx.content, message);
     const restoredFrom = `${ctx.restoreId}/${message.messageId}`;
     if (previous?.state === 'creating') {
-        // An earlier attempt stopped between asking Graph to create the message and hearing its id: find it by
-        // the property every restored message carries, so it is not left behind as a duplicate.
+        // An earlier call recorded it as about to be created and did not finish it: Graph may have made it. Find it
+        // by the property every restored message carries, so it is not left behind as a duplicate.
         await deleteMarked(ctx.writer, restoredFrom);
     } else if (previous) {
         await ctx.writer.deleteMessage(previous.targetMessageId);
     }
-    const record = (state: RestoredItemEntity['state'], targetMessageId: string) =>
-        ctx.restores.recordItem({
-            restoreId: ctx.restoreId,
-            sourceMessageId: message.messageId,
-            sha256: message.sha256,
-            targetMessageId,
-            state,
-            updatedAt: ctx.now().toISOString(),
-        });
     const folderId = await ctx.folders.folderFor(message.folderNames);
     const fields = restoredMessage(source.message, message, restoredFrom);
+    // The caller recorded the message as `creating` before this: whatever happens from here, a rerun looks for it.
     for (let attempt = 1; ; attempt++) {
-        await record('creating', '');
         const targetMessageId = await ctx.writer.createMessage(folderId, fields, {
             propertyId: RESTORED_FROM_PROPERTY,
             value: restoredFrom,
         });
-        if (source.message.attachments.length === 0) {
-            await record('restored', targetMessageId);
-            return { targetMessageId, bytesUploaded: 0, partsApproximated: 0, warnings: [] };
-        }
-        await record('created', targetMessageId);
         try {
             const attachments = await restoreAttachments(ctx.writer, targetMessageId, source);
-            await record('restored', targetMessageId);
+            await ctx.records.restored({
+                sourceMessageId: message.messageId,
+                sha256: message.sha256,
+                targetMessageId,
+                state: 'restored',
+                updatedAt: ctx.now().toISOString(),
+            });
             return { targetMessageId, ...attachments };
         } catch (error) {
             // An attachment may or may not have been added: start the message over rather than risk a second copy.

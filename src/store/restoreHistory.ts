@@ -8,7 +8,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 
-import { getRow, listPartition, toTableEntity } from './tableRows';
+import { getRow, listPartition, toTableEntity, upsertRows } from './tableRows';
 import { toTableKey } from './tableKeys';
 
 const RESTORE_PARTITION = 'restore';
@@ -52,12 +52,20 @@ export interface RestoredItemEntity {
     sha256: string;
     targetMessageId: string;
     /**
-     * creating: about to be created, `targetMessageId` not known yet (a process stopped here may or may not have
-     * created it: the next attempt looks for it by its restored-from property); created: the message exists in the
-     * target, its attachments may not; restored: complete.
+     * creating: about to be created (recorded a batch of messages ahead), `targetMessageId` not known yet (a process
+     * stopped here may or may not have created it: the next attempt looks for it by its restored-from property);
+     * created: the message exists in the target, its attachments may not (written by earlier versions); restored:
+     * complete.
      */
     state: 'creating' | 'created' | 'restored';
     updatedAt: string;
+}
+
+export type ItemRecord = Omit<RestoredItemEntity, 'partitionKey' | 'rowKey'> & { restoreId: string };
+
+function itemRow(item: ItemRecord): RestoredItemEntity {
+    const { restoreId, ...fields } = item;
+    return { partitionKey: restoreId, rowKey: toTableKey(item.sourceMessageId), ...fields };
 }
 
 export function emptyRestoreCounters(): RestoreCounters {
@@ -92,13 +100,16 @@ export class RestoreHistory {
         return items;
     }
 
-    async recordItem(item: Omit<RestoredItemEntity, 'partitionKey' | 'rowKey'> & { restoreId: string }): Promise<void> {
-        const { restoreId, ...fields } = item;
-        const row: RestoredItemEntity = {
-            partitionKey: restoreId,
-            rowKey: toTableKey(item.sourceMessageId),
-            ...fields,
-        };
-        await this.table.upsertEntity(toTableEntity(row), 'Replace');
+    async recordItem(item: ItemRecord): Promise<void> {
+        await this.table.upsertEntity(toTableEntity(itemRow(item)), 'Replace');
+    }
+
+    /** Records items of one restore in table transactions (one per hundred): one request where there were many. */
+    async recordItems(restoreId: string, items: readonly Omit<ItemRecord, 'restoreId'>[]): Promise<void> {
+        await upsertRows(
+            this.table,
+            restoreId,
+            items.map((item) => itemRow({ ...item, restoreId })),
+        );
     }
 }

@@ -179,8 +179,8 @@ async function readJson(h: Harness, blob: string): Promise<{ message: ReadMessag
         size: number;
     };
     const { schema: _schema, sha256: _sha256, size: _size, ...message } = copy;
-    const body = message.body as { contentType: 'html' | 'text'; content?: string; sha256: string };
-    message.body = { contentType: body.contentType, content: body.content ?? (await part(h, body.sha256)).toString() };
+    // A long body is described in the document and kept as a part (the test's bodies are UTF-8).
+    message.body.content ??= (await part(h, message.body.sha256)).toString();
     const items = await Promise.all(
         message.attachments.map(async (a) => {
             if (a.kind !== 'item') return undefined;
