@@ -34,7 +34,7 @@ export interface RunningAzurite {
     blobEndpoint: string;
     tableEndpoint: string;
     queueEndpoint: string;
-    /** Stops Azurite (SIGTERM, then SIGKILL after 3 s) and resolves once it has exited. */
+    /** Stops Azurite (SIGTERM, which saves its data; SIGKILL if it has not exited in time) and resolves once it has. */
     stop(): Promise<void>;
 }
 
@@ -56,13 +56,21 @@ const KEY_BYTES = 64;
 const KEY_FORMAT = /^[A-Za-z0-9+/]{86}==$/;
 const START_ATTEMPTS = 3;
 const READY_TIMEOUT_MS = 20_000;
-const STOP_GRACE_MS = 3_000;
+/** How long Azurite may take to exit after SIGTERM; one on disk first saves its databases, seconds when large. */
+const STOP_GRACE_MS = { inMemory: 3_000, onDisk: 30_000 };
+/**
+ * How often an Azurite on disk saves its databases (the patch in patches/ reads this; Azurite's own interval is
+ * 5 s). Each save writes a whole database, which took 2 s for 15,000 messages on a busy 2-core machine, so at 5 s
+ * a large backup spent most of Azurite's time saving. It also saves on exit; a machine that crashes loses the
+ * last 30 s of writes. See docs/local-storage.md.
+ */
+const AUTOSAVE_INTERVAL_MS = 30_000;
 const STDERR_TAIL_CHARS = 1_000;
 
 /**
  * Preloaded into the Azurite process. A parent killed by a signal runs no exit handler, so Azurite
  * watches for itself: once orphaned (re-parented, so its ppid changes) it sends itself SIGTERM, which
- * Azurite handles by closing its servers and saving its data, and exits regardless 10 s later.
+ * Azurite handles by closing its servers and saving its data, and exits regardless 30 s later.
  */
 const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent(`
     const parent = process.ppid;
@@ -70,7 +78,7 @@ const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent(`
         if (process.ppid === parent) return;
         clearInterval(watch);
         process.kill(process.pid, 'SIGTERM');
-        setTimeout(() => process.exit(1), 10000).unref();
+        setTimeout(() => process.exit(1), 30000).unref();
     }, 1000).unref();
 `)}`;
 
@@ -180,7 +188,11 @@ async function launch(script: string, options: LaunchOptions): Promise<RunningAz
     // unlike the arguments, is not visible to other local users. Azurite falls back to the well-known key
     // on a value it cannot parse, hence KEY_FORMAT.
     // https://github.com/Azure/Azurite#customized-storage-accounts--keys
-    const env = { ...process.env, AZURITE_ACCOUNTS: `${ACCOUNT_NAME}:${accountKey}` };
+    const env = {
+        ...process.env,
+        AZURITE_ACCOUNTS: `${ACCOUNT_NAME}:${accountKey}`,
+        AZURITE_LOKI_AUTOSAVE_INTERVAL_MS: String(AUTOSAVE_INTERVAL_MS),
+    };
     // cwd is `location`, so nothing Azurite writes lands in the caller's working directory.
     const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, script, ...args], {
         cwd: location,
@@ -232,7 +244,7 @@ async function launch(script: string, options: LaunchOptions): Promise<RunningAz
         blobEndpoint: endpoints.blob,
         queueEndpoint: endpoints.queue,
         tableEndpoint: endpoints.table,
-        stop: () => stop(child, exited),
+        stop: () => stop(child, exited, inMemory ? STOP_GRACE_MS.inMemory : STOP_GRACE_MS.onDisk),
     };
 }
 
@@ -272,11 +284,11 @@ function answersAs(server: string, url: string): Promise<boolean> {
     });
 }
 
-async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
+async function stop(child: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.ref(); // keeps this process alive until the exit we wait for
     child.kill('SIGTERM');
-    const forceKill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    const forceKill = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(forceKill);
 }

@@ -36,6 +36,8 @@ export async function embeddedStorageScaling(ctx: BenchContext, messages: number
         const marks = watchDownloads(() => sim.counters.value, messages, clock);
         const engine = await runEngine(job, ctx.engine).finally(() => marks.stop());
         const cpu = clock.read();
+        if (engine.status !== 'succeeded')
+            ctx.note(`the engine ended ${engine.status}: ${engine.warnings.join(' | ')}`);
         const { wall, azuriteCpu } = marks.tenths();
         const seconds = list(wall);
         ctx.note(`seconds per tenth of the downloads: ${seconds}; Azurite CPU seconds: ${list(azuriteCpu)}`);
