@@ -7,6 +7,7 @@ import { expectRestored, restore } from './support';
 /** The create POST of a message in a folder; not the folder creations, not the attachments. */
 const MESSAGE_CREATE = /\/mailFolders\/[^/]+\/messages$/;
 const ATTACHMENT_ADD = /\/messages\/[^/]+\/attachments$/;
+const FOLDER_CREATE = /\/mailFolders(\/[^/]+\/childFolders)?$/;
 
 /**
  * A write whose answer is lost: Exchange carried it out, then the gateway answered 504 or the connection dropped.
@@ -48,6 +49,16 @@ describe('a restore whose write was carried out but not answered', () => {
         const outcome = await restore(h, { source: alice.upn, target: bob.upn });
 
         expect(outcome.status).toBe('succeeded');
+        expectRestored(bob, outcome.rootFolderName, alice.messages());
+    });
+
+    it('creates each folder once when Graph made it and then answered 504', async () => {
+        h.sim.faults.add({ kind: 'write', mailbox: bob.upn, path: FOLDER_CREATE, status: 504, afterHandling: true });
+
+        const outcome = await restore(h, { source: alice.upn, target: bob.upn });
+
+        expect(outcome.status).toBe('succeeded');
+        expect(bob.mailbox.root.children.filter((f) => f.displayName === outcome.rootFolderName)).toHaveLength(1);
         expectRestored(bob, outcome.rootFolderName, alice.messages());
     });
 

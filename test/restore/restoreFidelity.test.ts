@@ -194,3 +194,35 @@ async function readJson(h: Harness, blob: string): Promise<{ message: ReadMessag
 async function part(h: Harness, sha256: string): Promise<Buffer> {
     return buffer(await h.storage.content.openRead(`attachments/${sha256.slice(0, 2)}/${sha256}`));
 }
+
+describe('a forwarded message too large for one request', () => {
+    let h: Harness;
+
+    beforeEach(async () => {
+        h = await createHarness();
+    });
+    afterEach(async () => h.close());
+
+    it('comes back as its exact .eml through an upload session, counted as approximated', async () => {
+        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        const bob = h.sim.tenant.addUser({ upn: 'bob@contoso.com' });
+        const original = alice.addMessage('Inbox', {
+            subject: 'Fwd: the long thread',
+            attachments: [
+                { kind: 'item', name: 'The long thread', item: { subject: 'The long thread', size: 3.5 * MB } },
+            ],
+        });
+        await h.backup({ type: 'full', mailbox: [alice.upn] });
+        h.sim.resetCounters();
+
+        const outcome = await restore(h, { source: alice.upn, target: bob.upn });
+
+        expect(outcome.status).toBe('succeeded');
+        expect(outcome.counters).toMatchObject({ messagesRestored: 1, partsApproximated: 1 });
+        expect(h.sim.counters.upload).toBeGreaterThan(0);
+        const [copy] = bob.messages();
+        expect(copy?.attachments.map((a) => [a.kind, a.name, a.contentType, a.sha256()])).toEqual([
+            ['file', 'The long thread.eml', 'message/rfc822', original.attachments[0]?.sha256()],
+        ]);
+    });
+});
