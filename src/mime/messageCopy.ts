@@ -78,7 +78,11 @@ export interface CopyBody {
     content?: string;
 }
 
-export const BODY_INLINE_LIMIT = 32 * 1024;
+/**
+ * A page of text is some 3 KB and most person-written mail, HTML included, stays under this; longer bodies
+ * (newsletters, long quoted threads) are described, so that the copy adds little to what the `.eml` stores.
+ */
+export const BODY_INLINE_LIMIT = 16 * 1024;
 
 /** A stored JSON copy, checked: a document of another schema is refused rather than misread. */
 export function parseMessageCopy(text: string, blobName: string): MessageCopy {
