@@ -170,11 +170,7 @@ export async function claimMailbox(
     const queued = await deps.storage.runs.claimQueued(runId, claimers);
     if (!queued) return undefined;
     const { mailboxId, userPrincipalName, displayName, shared } = queued;
-    const at = deps.now().toISOString();
-    const row =
-        (await deps.storage.runs.getMailboxRun(runId, mailboxId)) ??
-        mailboxRow(runId, mailboxId, userPrincipalName, 'queued', '', at);
-    await deps.storage.runs.recordMailbox({ ...row, status: 'running', startedAt: at });
+    await deps.storage.runs.markRunning(runId, mailboxId, deps.now().toISOString());
     return { id: mailboxId, userPrincipalName, displayName, shared };
 }
 

@@ -30,6 +30,11 @@ import {
 } from './tableRows';
 
 const RUN_PARTITION = 'run';
+/**
+ * Rows a claim reads to pick from. Claims come as mailboxes finish, so few race at any moment: only the W
+ * first claims of a run start together, and they sort themselves out in a few rounds.
+ */
+const MAX_CLAIM_SPREAD = 64;
 
 export interface RunHistoryTables {
     runs: TableClient;
@@ -98,6 +103,15 @@ export class RunHistory {
         return getRow<MailboxRunEntity>(this.tables.mailboxRuns, runId, mailboxId);
     }
 
+    /** Marks a claimed mailbox running, in one write (a merge: the row's counters stay as they are). */
+    async markRunning(runId: string, mailboxId: string, startedAt: string): Promise<void> {
+        const status: MailboxRunEntity['status'] = 'running';
+        await this.tables.mailboxRuns.upsertEntity(
+            { partitionKey: runId, rowKey: mailboxId, status, startedAt },
+            'Merge',
+        );
+    }
+
     /** Puts mailboxes in the run's queue, from which claimQueued hands each out once. */
     async enqueue(runId: string, mailboxes: readonly Omit<QueuedMailboxEntity, 'partitionKey' | 'rowKey'>[]) {
         const partitionKey = queuePartition(runId);
@@ -108,7 +122,8 @@ export class RunHistory {
     /**
      * Takes one mailbox out of the run's queue, or undefined when it is empty. Claimers racing for the
      * same row are told apart by a delete conditional on its ETag: exactly one delete succeeds. Each
-     * claimer picks at random among the first `spread` rows, so `spread` claimers rarely collide.
+     * claimer picks at random among the first `spread` rows (at most MAX_CLAIM_SPREAD), so claimers rarely
+     * collide; those that do try another row.
      */
     async claimQueued(runId: string, spread: number): Promise<QueuedMailboxEntity | undefined> {
         const table = this.tables.mailboxRuns;
@@ -118,7 +133,7 @@ export class RunHistory {
                 .listEntities<Record<string, unknown>>({
                     queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` },
                 })
-                .byPage({ maxPageSize: Math.max(1, Math.min(spread, 1000)) });
+                .byPage({ maxPageSize: Math.max(1, Math.min(spread, MAX_CLAIM_SPREAD)) });
             const first = await pages.next();
             const page = first.done ? [] : first.value;
             if (page.length === 0) return undefined;

@@ -14,6 +14,7 @@ import { type Conditions, measure, type Row } from './measure';
 import { startCpuClock } from './processCpu';
 import { restoreThroughput } from './restoreScenario';
 import { fifteenMinuteSchedule } from './rpoScenario';
+import { tenantScale } from './tenantScale';
 import {
     applyDayOfChanges,
     demoTenant,
@@ -71,6 +72,7 @@ export const SCENARIOS: Scenario[] = [
     { name: 'zero latency, 8 × 1,500', run: zeroLatency },
     { name: 'full, 50 × 2,000', flag: 'large', run: (ctx) => full(ctx, 50, 2_000) },
     { name: 'embedded Azurite, full 1 × 20,000', flag: 'large', run: (ctx) => embeddedStorageScaling(ctx, 20_000) },
+    { name: 'tenant scale, 10,000 mailboxes', flag: 'large', run: (ctx) => tenantScale(ctx) },
     { name: 'export throughput', run: exportThroughput },
     { name: 'restore into another mailbox, 1 × 1,000', run: (ctx) => restoreThroughput(ctx, 1_000) },
 ];

@@ -152,26 +152,26 @@ describe('the backup orchestration', () => {
         }
     });
 
-    it('backs up 200 mailboxes 20 at a time, each once, in executions whose history does not grow with the tenant', async () => {
-        h = await createFunctionsHarness({ settings: { BACKUP_PARALLEL_MAILBOXES: '20' } });
-        const users = seed(200, 2);
+    it('backs up 100 mailboxes 10 at a time, each once, in executions whose history does not grow with the tenant', async () => {
+        h = await createFunctionsHarness({ settings: { BACKUP_PARALLEL_MAILBOXES: '10' } });
+        const users = seed(100, 2);
         const flight = recordFlight(h.registrations);
         try {
             const { runId, instance } = await startAndFinish('{"type":"full"}');
 
-            expect(instance.output).toMatchObject({ runId, status: 'succeeded', mailboxesDone: 200 });
-            expect(flight.claims.size).toBe(200);
+            expect(instance.output).toMatchObject({ runId, status: 'succeeded', mailboxesDone: 100 });
+            expect(flight.claims.size).toBe(100);
             expect(new Set(flight.claims.values())).toEqual(new Set([1]));
-            expect(flight.maxInFlight).toBe(20);
-            expect(h.sim.counters.valueDownloads).toHaveLength(400);
-            expect(new Set(h.sim.counters.valueDownloads).size).toBe(400);
+            expect(flight.maxInFlight).toBe(10);
+            expect(h.sim.counters.valueDownloads).toHaveLength(200);
+            expect(new Set(h.sim.counters.valueDownloads).size).toBe(200);
             for await (const row of h.storage.runs.listMailboxRuns(runId)) {
                 if (row.status !== 'skipped') expect(row).toMatchObject({ status: 'succeeded', slices: 1 });
             }
             const { executions } = h.replayers[0]!;
             const workers = executions.filter((e) => e.instanceId !== INSTANCE);
-            expect(new Set(workers.map((e) => e.instanceId)).size).toBe(20);
-            expect(workers.length).toBeGreaterThan(20); // 400 claims and slices over 20 workers: they continued as new
+            expect(new Set(workers.map((e) => e.instanceId)).size).toBe(10);
+            expect(workers.length).toBeGreaterThan(10); // 200 claims and slices over 10 workers: they continued as new
             // A worker execution holds at most 20 activities (2 events each) plus its start; the run's, one per worker.
             for (const execution of workers) expect(execution.history.length).toBeLessThanOrEqual(2 * 21 + 2);
             for (const user of users.slice(0, 5)) await expectBackupMatches(h.storage, user);

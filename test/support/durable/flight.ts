@@ -14,6 +14,9 @@ export interface FlightRecorder {
     /** Claims that found the queue empty. */
     emptyClaims: number;
     maxInFlight: number;
+    /** Mean milliseconds a claim took (a worker's gap between two mailboxes), and a mailbox from claim to finish. */
+    meanClaimMs(): number;
+    meanMailboxMs(): number;
     /** Mean in flight ÷ W, from the first claim to the last that handed out a mailbox. */
     occupancy(workers: number): number;
     /** Puts the original handlers back. */
@@ -27,6 +30,16 @@ export function recordFlight(registrations: Map<string, Registration>): FlightRe
     let first: number | undefined;
     let lastClaim = 0;
     let areaAtLastClaim = 0;
+    let claimMs = 0;
+    let claimCalls = 0;
+    let mailboxMs = 0;
+    let mailboxesFinished = 0;
+    const claimedAt = new Map<string, number>();
+    const finish = (mailboxId: string) => {
+        mailboxMs += performance.now() - (claimedAt.get(mailboxId) ?? performance.now());
+        mailboxesFinished++;
+        change(-1);
+    };
     const change = (by: number) => {
         const now = performance.now();
         if (first !== undefined) area += inFlight * (now - since);
@@ -39,6 +52,8 @@ export function recordFlight(registrations: Map<string, Registration>): FlightRe
         claims: new Map(),
         emptyClaims: 0,
         maxInFlight: 0,
+        meanClaimMs: () => claimMs / Math.max(1, claimCalls),
+        meanMailboxMs: () => mailboxMs / Math.max(1, mailboxesFinished),
         occupancy: (workers) =>
             first === undefined || lastClaim === first ? 1 : areaAtLastClaim / (workers * (lastClaim - first)),
         restore: () => originals.forEach((handler, name) => (registrations.get(name)!.options.handler = handler)),
@@ -49,7 +64,12 @@ export function recordFlight(registrations: Map<string, Registration>): FlightRe
         const original = registration.options.handler;
         originals.set(name, original);
         registration.options.handler = async (input: unknown, ...rest: unknown[]) => {
+            const started = performance.now();
             const result = await original(input, ...rest);
+            if (name === 'claimQueuedMailbox') {
+                claimMs += performance.now() - started;
+                claimCalls++;
+            }
             after(input, result);
             return result;
         };
@@ -61,13 +81,15 @@ export function recordFlight(registrations: Map<string, Registration>): FlightRe
             return;
         }
         recorder.claims.set(mailbox.id, (recorder.claims.get(mailbox.id) ?? 0) + 1);
+        claimedAt.set(mailbox.id, performance.now());
         change(+1);
         lastClaim = since;
         areaAtLastClaim = area;
     });
-    wrap('backUpMailboxSlice', (_input, result) => {
-        if ((result as { status: string }).status !== 'incomplete') change(-1);
+    const mailboxOf = (input: unknown) => (input as { mailbox: { id: string } }).mailbox.id;
+    wrap('backUpMailboxSlice', (input, result) => {
+        if ((result as { status: string }).status !== 'incomplete') finish(mailboxOf(input));
     });
-    wrap('recordMailboxFailure', () => change(-1));
+    wrap('recordMailboxFailure', (input) => finish(mailboxOf(input)));
     return recorder;
 }

@@ -7,7 +7,6 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { app, type FunctionInput, InvocationContext } from '@azure/functions';
-import { vi } from 'vitest';
 
 type Handler = (...args: unknown[]) => Promise<unknown>;
 
@@ -25,11 +24,15 @@ export async function loadFunctionsApp(): Promise<Map<string, Registration>> {
     const record = (trigger: string) => (name: string, options: unknown) => {
         registrations.set(name, { name, trigger, options: options as Registration['options'] });
     };
-    vi.spyOn(app, 'generic').mockImplementation((name, options) =>
-        record((options.trigger as { type: string }).type)(name, options),
-    );
-    vi.spyOn(app, 'http').mockImplementation(record('httpTrigger'));
-    vi.spyOn(app, 'timer').mockImplementation(record('timerTrigger'));
+    // Plain assignments rather than vitest's spies, so the bench (run by tsx, outside vitest) loads the app too.
+    const registering = app as unknown as Record<
+        'generic' | 'http' | 'timer',
+        (name: string, options: unknown) => void
+    >;
+    registering.generic = (name, options) =>
+        record((options as { trigger: { type: string } }).trigger.type)(name, options);
+    registering.http = record('httpTrigger');
+    registering.timer = record('timerTrigger');
     for (const file of readdirSync(FUNCTIONS_DIR).filter((f) => f.endsWith('.ts'))) {
         await import(path.join(FUNCTIONS_DIR, file));
     }
