@@ -22,6 +22,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 
+import { BackupError } from '../errors';
 import { listRows, type TableRow, upsertRows } from './tableRows';
 
 /** Restored in this order: a message row last, after the rows it relies on (indexWriter.ts). */
@@ -188,21 +189,34 @@ export class IndexSnapshots {
         const download = await this.container.getBlobClient(snapshot.name).download();
         if (!download.readableStreamBody) throw new Error(`Download of ${snapshot.name} returned no body`);
         const gunzip = createGunzip();
-        const unzipping = pipeline(download.readableStreamBody, gunzip);
+        // Settles to the error, if any, so that stopping early (a bad line) leaves no rejection unhandled.
+        const unzipped = pipeline(download.readableStreamBody, gunzip).then(
+            () => undefined,
+            (error: unknown) => error,
+        );
         let header: SnapshotHeader | undefined;
-        for await (const text of createInterface({ input: gunzip, crlfDelay: Infinity })) {
-            if (!text) continue;
-            if (!header) {
-                header = JSON.parse(text) as SnapshotHeader;
-                if (header.snapshot !== 'mail-backup index' || header.format !== 1 || header.mailboxId !== mailboxId) {
-                    throw new Error(`${snapshot.name} is not a format 1 index snapshot of mailbox ${mailboxId}`);
+        let complete = false;
+        try {
+            for await (const text of createInterface({ input: gunzip, crlfDelay: Infinity })) {
+                if (!text) continue;
+                if (header) {
+                    yield parseLine(text, snapshot.name, mailboxId);
+                    continue;
                 }
-                continue;
+                header = parseJson(text, snapshot.name) as SnapshotHeader;
+                if (header.snapshot !== 'mail-backup index' || header.format !== 1 || header.mailboxId !== mailboxId) {
+                    throw unreadable(snapshot.name, `not a format 1 index snapshot of mailbox ${mailboxId}`);
+                }
             }
-            yield parseLine(text, snapshot.name, mailboxId);
+            complete = true;
+        } catch (error) {
+            throw notGzip(error, snapshot.name);
+        } finally {
+            if (!complete) gunzip.destroy();
         }
-        await unzipping;
-        if (!header) throw new Error(`${snapshot.name} is empty`);
+        const error = await unzipped;
+        if (error !== undefined) throw notGzip(error, snapshot.name);
+        if (!header) throw unreadable(snapshot.name, 'empty');
     }
 
     private async *lines(header: SnapshotHeader, since: Date | undefined, counted: { rows: number }) {
@@ -231,13 +245,35 @@ function fullDue(chain: SnapshotBlob[]): boolean {
 }
 
 function parseLine(text: string, blobName: string, mailboxId: string): SnapshotLine {
-    const line = JSON.parse(text) as Partial<SnapshotLine>;
+    const line = parseJson(text, blobName) as Partial<SnapshotLine>;
     const table = SNAPSHOT_TABLES.find((t) => t === line.table);
     const row = line.row;
     if (!table || !row || row.partitionKey !== mailboxId || typeof row.rowKey !== 'string') {
-        throw new Error(`${blobName} holds a line that is not a row of mailbox ${mailboxId}'s index`);
+        throw unreadable(blobName, `a line that is not a row of mailbox ${mailboxId}'s index`);
     }
     return { table, row };
+}
+
+function parseJson(text: string, blobName: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        throw unreadable(blobName, 'a line that is not JSON');
+    }
+}
+
+/** A gzip error as an unreadable snapshot; any other error as it is. */
+function notGzip(error: unknown, blobName: string): unknown {
+    const code = error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? '') : '';
+    return code.startsWith('Z_') ? unreadable(blobName, `not gzip: ${(error as Error).message}`) : error;
+}
+
+/** What to do about a damaged snapshot: rebuild from the ones before it. */
+function unreadable(blobName: string, detail: string): BackupError {
+    return new BackupError(
+        `${blobName} cannot be read as an index snapshot (${detail}); move it out of snapshots/ (it stays as a ` +
+            `blob version where versioning is on) and run rebuild-index again to use the snapshots before it`,
+    );
 }
 
 /** `2026-12-07T22:50:12.345Z` → `20261207T225012345Z`. */

@@ -135,6 +135,18 @@ describe('index snapshots and rebuild-index', () => {
         expect(listed.slice(1).map((snapshot) => snapshot.name)).toEqual(taken.map((snapshot) => snapshot.name));
     });
 
+    it('names a damaged snapshot and what to do about it, without a stack trace', async () => {
+        const [full] = await r.storage.snapshots.list(alice.id);
+        await r.container.getBlockBlobClient(full!.name).upload('not gzip', 'not gzip'.length);
+
+        const result = await runCli(['rebuild-index', '--mailbox', alice.id], r.cliEnv);
+
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(`error: ${full!.name} cannot be read as an index snapshot (not gzip`);
+        expect(result.stderr).toContain('run rebuild-index again to use the snapshots before it');
+        expect(result.stderr).not.toMatch(/^\s+at /m);
+    });
+
     it('names a mailbox it has no snapshot of, and exits 1', async () => {
         const result = await runCli(['rebuild-index', '--mailbox', 'no-such-mailbox'], r.cliEnv);
 
