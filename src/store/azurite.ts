@@ -61,7 +61,7 @@ const STOP_GRACE_MS = { inMemory: 3_000, onDisk: 30_000 };
 /**
  * How often an Azurite on disk saves its databases (the patch in patches/ reads this; Azurite's own interval is
  * 5 s). Each save writes a whole database, which took 2 s for 15,000 messages on a busy 2-core machine, so at 5 s
- * a large backup spent most of Azurite's time saving. It also saves on exit; a machine that crashes loses the
+ * a large backup spent some 40% of Azurite's time saving. It also saves on exit; a machine that crashes loses the
  * last 30 s of writes. See docs/local-storage.md.
  */
 const AUTOSAVE_INTERVAL_MS = 30_000;
