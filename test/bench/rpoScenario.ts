@@ -2,8 +2,8 @@
  * Whether a 15-minute incremental schedule is affordable: a tenant of many mailboxes with nothing changed since the
  * last run is backed up again, and what counts is the requests each mailbox costs (the folder delta plus one message
  * delta per folder), the run's wall time, and the share of each mailbox's Graph budget a run every 15 minutes uses.
- * The index is seeded by an untimed full backup at zero latency, without a request budget; the simulator is then
- * restarted on the same port, with latency and Graph's limits, so the stored delta links stay valid.
+ * The index is seeded by an untimed full backup and incremental at zero latency, without a request budget; the
+ * simulator is then restarted on the same port, with latency and Graph's limits, so the stored delta links stay valid.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -14,7 +14,7 @@ import { startCpuClock } from './processCpu';
 import type { BenchContext, Outcome } from './scenarios';
 import { mailboxUsers, syncedFolders } from './tenants';
 
-/** Outlook's budget per app and mailbox: 10,000 requests per 10 minutes (learn.microsoft.com/graph/throttling-limits). */
+/** Outlook's budget per app and mailbox: 10,000 requests per 10 minutes (learn.microsoft.com/graph/throttling-limits) */
 const MAILBOX_BUDGET = { requests: 10_000, minutes: 10 };
 const SCHEDULE_MINUTES = 15;
 /** Few messages each: the scenario is about requests, and seeding many mailboxes into Azurite is slow. */
@@ -49,9 +49,13 @@ export async function fifteenMinuteSchedule(ctx: BenchContext, mailboxes: number
     });
     try {
         const seed = await runEngine(job(seedSim.settings, 'full'), ctx.engine);
+        // A mailbox the seed could not finish (a message that failed on a loaded machine) would be caught up by the
+        // timed run; an untimed incremental settles it first, so the timed run has nothing to do.
+        const settle = await runEngine(job(seedSim.settings, 'incremental'), ctx.engine);
         ctx.note(
-            `seeded ${mailboxes.toLocaleString('en-US')} mailboxes in ${seed.wallSeconds.toFixed(0)} s, untimed ` +
-                `(${seed.status}, ${seedSim.counters.total.toLocaleString('en-US')} requests)`,
+            `seeded ${mailboxes.toLocaleString('en-US')} mailboxes in ${seed.wallSeconds.toFixed(0)} s ` +
+                `+ ${settle.wallSeconds.toFixed(0)} s, untimed (${seed.status}, then ${settle.status}; ` +
+                `${seedSim.counters.total.toLocaleString('en-US')} requests)`,
         );
     } finally {
         await seedSim.close();
@@ -80,19 +84,21 @@ export async function fifteenMinuteSchedule(ctx: BenchContext, mailboxes: number
         const budget = (MAILBOX_BUDGET.requests * SCHEDULE_MINUTES) / MAILBOX_BUDGET.minutes;
         const share = (most / budget) * 100;
         const folders = users[0] ? syncedFolders(users[0]) : 0;
+        const n = `${mailboxes.toLocaleString('en-US')} mailboxes`;
         return {
             rows: [row],
             checks: [
                 {
-                    target: `no-change incremental of ${mailboxes.toLocaleString('en-US')} mailboxes: ≤ folders + 1 requests each, no $value`,
+                    target: `no-change incremental of ${n}: ≤ folders + 1 requests each, no $value`,
                     met: overBudget.length === 0 && row.requests.value === 0 && engine.status === 'succeeded',
                     figure:
                         `${mean.toFixed(1)} requests per mailbox on average, ${most} at most, for ` +
                         `${folders} folders each; ${overBudget.length} mailboxes above folders + 1; ` +
-                        `${row.requests.folders.toLocaleString('en-US')} folder requests in all, ${row.requests.value} $value`,
+                        `${row.requests.folders.toLocaleString('en-US')} folder requests in all, ` +
+                        `${row.requests.value} $value`,
                 },
                 {
-                    target: `15-minute schedule: the run takes < ${SCHEDULE_MINUTES} min and < 1% of each mailbox's Graph budget`,
+                    target: `${SCHEDULE_MINUTES}-minute schedule: the run takes < ${SCHEDULE_MINUTES} min, < 1% of a mailbox's budget`,
                     met: engine.wallSeconds < SCHEDULE_MINUTES * 60 && share < 1,
                     figure:
                         `${engine.wallSeconds.toFixed(1)} s wall for ${mailboxes.toLocaleString('en-US')} mailboxes ` +
