@@ -12,7 +12,7 @@ import { type EngineProcessOptions, type EngineResult, runEngine } from './engin
 import { exportThroughput } from './exportRun';
 import { type Conditions, measure, type Row } from './measure';
 import { startCpuClock } from './processCpu';
-import { restoreThroughput } from './restoreScenario';
+import { restoreLargeMessage, restoreThroughput } from './restoreScenario';
 import { fifteenMinuteSchedule } from './rpoScenario';
 import { tenantScale } from './tenantScale';
 import {
@@ -75,6 +75,7 @@ export const SCENARIOS: Scenario[] = [
     { name: 'tenant scale, 10,000 mailboxes', flag: 'large', run: (ctx) => tenantScale(ctx) },
     { name: 'export throughput', run: exportThroughput },
     { name: 'restore into another mailbox, 1 × 1,000', run: (ctx) => restoreThroughput(ctx, 1_000) },
+    { name: 'restore one 120 MB message', run: restoreLargeMessage },
 ];
 
 async function fullThenChanged(ctx: BenchContext, mailboxes: number, perMailbox: number): Promise<Outcome> {
