@@ -77,12 +77,11 @@ describe('a backup through a Graph storm', () => {
         h.sim.faults.add({ kind: 'folders', status: 429, retryAfterSec: 1, times: 2 });
         h.sim.faults.add({ kind: 'delta', status: 429, retryAfterSec: 1, times: 5 });
         h.sim.faults.add({ kind: 'value', status: 429, retryAfterSec: 1, times: 6 });
-        h.sim.faults.add({ kind: 'message', status: 429, retryAfterSec: 1, times: 3 });
 
         const { run } = await h.backup({ type: 'full' });
 
         expect(run.status).toBe('succeeded');
-        expect(run).toMatchObject({ mailboxesDone: 2, messagesNew: 26, messagesFailed: 0, graphThrottled: 16 });
+        expect(run).toMatchObject({ mailboxesDone: 2, messagesNew: 26, messagesFailed: 0, graphThrottled: 13 });
         await expectEverythingBackedUpOnce(alice, bob);
     });
 
@@ -102,8 +101,7 @@ describe('a backup through a Graph storm', () => {
         const { alice, bob } = await tenant();
         h.sim.faults.add({ kind: 'delta', status: 500, times: 3 });
         h.sim.faults.add({ kind: 'value', status: 502, times: 4 });
-        h.sim.faults.add({ kind: 'message', status: 500, times: 2 });
-        h.sim.faults.add({ kind: 'attachmentValue', status: 502, times: 1 });
+        h.sim.faults.add({ kind: 'folders', status: 500, times: 2 });
 
         const { run } = await h.backup({ type: 'full' });
 
@@ -135,19 +133,8 @@ describe('a backup through a Graph storm', () => {
         await expectEverythingBackedUpOnce(alice, bob);
     });
 
-    it("recovers from a connection dropped in the middle of a message's JSON document", async () => {
-        const { alice, bob } = await tenant();
-        h.sim.faults.add({ kind: 'message', reset: 'midBody', times: 2 });
-
-        const { run } = await h.backup({ type: 'full' });
-
-        expect(run.status).toBe('succeeded');
-        expect(run.messagesFailed).toBe(0);
-        await expectEverythingBackedUpOnce(alice, bob);
-    });
-
     it("waits for the mailbox's request budget to refill when it is spent", async () => {
-        const { alice, bob } = await tenant({ requestsPerWindow: 20, windowMs: 700 });
+        const { alice, bob } = await tenant({ requestsPerWindow: 10, windowMs: 700 });
 
         const { run } = await h.backup({ type: 'full' });
 
