@@ -144,8 +144,7 @@ export class MailWriter {
      */
     async addReferenceAttachment(messageId: string, name: string, sourceUrl: string): Promise<void> {
         const body = { '@odata.type': '#microsoft.graph.referenceAttachment', name, sourceUrl };
-        await this.budget.reserve(Buffer.byteLength(JSON.stringify(body)));
-        await this.graph.post(this.attachmentsPath(messageId), body, 'beta');
+        await this.post(this.attachmentsPath(messageId), body, 'beta');
     }
 
     /**
@@ -193,9 +192,11 @@ export class MailWriter {
         }
     }
 
-    private async post<T>(path: string, body: unknown): Promise<T> {
-        await this.budget.reserve(Buffer.byteLength(JSON.stringify(body)));
-        return this.graph.post<T>(path, body);
+    /** Serialised once, here: its length is taken from the upload budget, and the client sends the string as is. */
+    private async post<T>(path: string, body: unknown, version?: 'beta'): Promise<T> {
+        const json = JSON.stringify(body);
+        await this.budget.reserve(Buffer.byteLength(json));
+        return this.graph.post<T>(path, json, version);
     }
 
     private attachmentsPath(messageId: string): string {
