@@ -37,6 +37,7 @@ async function main(): Promise<void> {
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
         maxRssMb: process.resourceUsage().maxRSS / 1024,
         counters: outcome.counters,
+        failures: outcome.failures.slice(0, 5).map((f) => f.error),
     };
     process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
 }

@@ -26,6 +26,8 @@ export interface RestoreResult {
     cpuSeconds: number;
     maxRssMb: number;
     counters: RestoreCounters;
+    /** Why the first few messages that failed did. */
+    failures: string[];
 }
 
 const MB = 1024 * 1024;
@@ -50,6 +52,7 @@ export async function restoreThroughput(ctx: BenchContext, messages: number): Pr
         `max ${sim.maxConcurrentByMailbox.get(TARGET) ?? 0} in flight; ` +
         `engine ${result.cpuSeconds.toFixed(1)} CPU s, ${result.maxRssMb.toFixed(0)} MB peak RSS; ${result.status}`;
     ctx.note(`restore: ${figure}`);
+    for (const failure of result.failures) ctx.note(`restore: a message failed: ${failure}`);
     return {
         rows: [],
         checks: [
