@@ -16,15 +16,26 @@ export class MessageFeed {
         private readonly prepare: (batch: MessageAsOf[]) => Promise<void>,
     ) {}
 
-    /** The next message, or undefined when there are no more. */
+    /**
+     * The next message, or undefined when there are no more. The next batch is prepared while the lanes still have
+     * messages of this one, so they do not all wait for it.
+     */
     async next(): Promise<MessageAsOf | undefined> {
         for (;;) {
             const message = this.ready.shift();
+            if (this.ready.length < RECORD_BATCH / 2) this.startFilling();
             if (message) return message;
             if (this.exhausted) return undefined;
-            this.filling ??= this.fill().finally(() => (this.filling = undefined));
             await this.filling;
         }
+    }
+
+    private startFilling(): void {
+        if (this.filling || this.exhausted) return;
+        const filling = this.fill().finally(() => (this.filling = undefined));
+        // Awaited by whichever lane next finds nothing ready; a failure reaches it there.
+        filling.catch(() => undefined);
+        this.filling = filling;
     }
 
     private async fill(): Promise<void> {
