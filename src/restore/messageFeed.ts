@@ -30,6 +30,11 @@ export class MessageFeed {
         }
     }
 
+    /** Waits for a batch being prepared, so nothing is written after the call ends; its failure no longer matters. */
+    async close(): Promise<void> {
+        await this.filling?.catch(() => undefined);
+    }
+
     private startFilling(): void {
         if (this.filling || this.exhausted) return;
         const filling = this.fill().finally(() => (this.filling = undefined));

@@ -148,10 +148,12 @@ export async function restoreMailbox(
                 }
             }),
         );
+        await messages.close();
         await records.flush();
     } catch (error) {
         const failure = fatalError(error, restore);
         // Rows not written stay `creating`, which is safe: a rerun looks for those messages before creating them.
+        await messages.close();
         await records.flush().catch((flushError: unknown) => deps.log.warn(`restore records: ${describe(flushError)}`));
         await finish(deps, restore, 'failed', counters, metrics, [
             ...failures,
