@@ -226,3 +226,40 @@ describe('a forwarded message too large for one request', () => {
         ]);
     });
 });
+
+describe('a restore from a --format json --no-attachments backup', () => {
+    let h: Harness;
+
+    beforeEach(async () => {
+        h = await createHarness();
+    });
+    afterEach(async () => h.close());
+
+    it('brings the messages back without the attachments it never kept, and names each one', async () => {
+        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        const bob = h.sim.tenant.addUser({ upn: 'bob@contoso.com' });
+        alice.addMessage('Inbox', { subject: 'plain' });
+        alice.addMessage('Inbox', {
+            subject: 'with a file',
+            attachments: [{ name: 'report.pdf', contentType: 'application/pdf', size: 3_000 }],
+        });
+        await h.backup({ type: 'full', format: 'json', attachments: false, mailbox: [alice.upn] });
+
+        const outcome = await restore(h, { source: alice.upn, target: bob.upn });
+
+        expect(outcome.status).toBe('partial');
+        expect(outcome.counters).toMatchObject({ messagesRestored: 2, messagesFailed: 0 });
+        expect(outcome.failures.map((f) => [f.subject, f.error])).toEqual([
+            ['with a file', expect.stringContaining('"report.pdf" was not restored')],
+        ]);
+        expect(
+            bob
+                .messages()
+                .map((m) => [m.subject, m.attachments.length])
+                .sort(),
+        ).toEqual([
+            ['plain', 0],
+            ['with a file', 0],
+        ]);
+    });
+});
