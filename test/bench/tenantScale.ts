@@ -17,8 +17,12 @@ import type { BenchContext, Check, Outcome } from './scenarios';
 import type { TenantScaleJob, TenantScaleResult } from './tenantScaleRun';
 
 const SCRIPT = path.join(__dirname, 'tenantScaleRun.ts');
-/** A small mailbox's slice at Graph's latency: a folder listing, a delta per folder, a few downloads. */
-const STAND_IN_MS = { minMs: 100, maxMs: 1_000 };
+/**
+ * A stand-in slice takes as long as a mailbox of 330–670 requests at Graph's 16.7 a second. Much shorter
+ * slices would measure the emulator instead: W ÷ (a mailbox's seconds) claims a second must be answered, and
+ * the bench's Azurite answers about a hundred table requests a second on a busy 2-core machine.
+ */
+const STAND_IN_MS = { minMs: 20_000, maxMs: 40_000 };
 
 export interface ScaleRun {
     mailboxes: number;
@@ -29,12 +33,11 @@ export interface ScaleRun {
 }
 
 /**
- * 10,000 mailboxes at W = 500 (the most a deployment is expected to need) and at the default 64; then real
- * slices: 1,000 small mailboxes for the cost of a mailbox, 20 of 200 messages for the cost of a message.
+ * 10,000 mailboxes at W = 500 (far above the default 64); then real slices: 1,000 small mailboxes at the
+ * default W for the cost of a mailbox, and 20 mailboxes of 200 messages for the cost of a message.
  */
 const RUNS: ScaleRun[] = [
     { mailboxes: 10_000, workers: 500, messagesPerMailbox: 3, standIn: true },
-    { mailboxes: 10_000, workers: 64, messagesPerMailbox: 3, standIn: true },
     { mailboxes: 1_000, workers: 64, messagesPerMailbox: 3, standIn: false },
     { mailboxes: 20, workers: 20, messagesPerMailbox: 200, standIn: false },
 ];
@@ -91,8 +94,8 @@ function describe(r: TenantScaleResult, workers: number, slices: string): string
         `${r.claimed.toLocaleString('en-US')} claimed (${r.claimedTwice} twice); in flight max ${r.maxInFlight} of ` +
         `W = ${workers}, occupancy ${(r.occupancy * 100).toFixed(1)}% (a claim ${r.meanClaimMs.toFixed(0)} ms, a mailbox ` +
         `${r.meanMailboxMs.toFixed(0)} ms from claim to finish); ${r.executions.toLocaleString('en-US')} ` +
-        `executions, ${r.continuedAsNew.toLocaleString('en-US')} continue-as-new; largest history ` +
-        `${r.largestHistory} events (the run's ${r.largestHistoryOfRun}); activities: ${calls}; storage requests: ` +
+        `executions, ${r.continuedAsNew.toLocaleString('en-US')} continue-as-new; largest history of a worker ` +
+        `${r.largestHistoryOfWorker} events, of the run ${r.largestHistoryOfRun}; activities: ${calls}; storage requests: ` +
         `${r.storageRequests.blob.toLocaleString('en-US')} blob, ${r.storageRequests.table.toLocaleString('en-US')} table; ` +
         `${r.wallSeconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} CPU s, ${r.maxRssMb.toFixed(0)} MB RSS (${slices})`
     );

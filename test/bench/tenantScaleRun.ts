@@ -3,8 +3,8 @@
  * backup orchestrations, run by the durable-functions library's own replay in the harness of
  * test/support/durable, with the app's registered activities against Azurite and the simulator.
  *
- * With `standInSlices`, the backUpMailboxSlice activity is replaced by a stand-in that waits as long as a
- * small mailbox's slice would and writes the mailbox's row the way the slice step does; everything else
+ * With `standInSlices`, the backUpMailboxSlice activity is replaced by a stand-in that waits for the time it
+ * is given and writes the mailbox's row the way the slice step does; everything else
  * (discovery of every user, the queue, the claims, the rows, completeBackupRun) is the app's own code.
  *
  * Input: the job as JSON in argv[2]. Output: one line `RESULT <json>` on stdout.
@@ -43,7 +43,7 @@ export interface TenantScaleResult {
     meanMailboxMs: number;
     executions: number;
     continuedAsNew: number;
-    largestHistory: number;
+    largestHistoryOfWorker: number;
     largestHistoryOfRun: number;
     activityCalls: Record<string, number>;
     /** Requests this process sent to the storage account's blob and table endpoints. */
@@ -101,7 +101,9 @@ async function main(): Promise<void> {
         meanMailboxMs: flight.meanMailboxMs(),
         executions: replayer.executions.length,
         continuedAsNew: replayer.executions.length - instances.size,
-        largestHistory: Math.max(...replayer.executions.map((e) => e.history.length)),
+        largestHistoryOfWorker: Math.max(
+            ...replayer.executions.filter((e) => e.instanceId !== INSTANCE).map((e) => e.history.length),
+        ),
         largestHistoryOfRun: Math.max(
             ...replayer.executions.filter((e) => e.instanceId === INSTANCE).map((e) => e.history.length),
         ),
@@ -130,7 +132,7 @@ function countStorageRequests(connectionString: string): { blob: number; table: 
     return counts;
 }
 
-/** Waits as a small mailbox's slice would, then records the mailbox finished as backUpMailboxSlice does. */
+/** Waits as a mailbox's slice would, then records the mailbox finished as backUpMailboxSlice does. */
 async function standInSlice(input: unknown, standIn: NonNullable<TenantScaleJob['standInSlices']>) {
     const { runId, mailbox } = input as { runId: string; mailbox: { id: string } };
     const { storage } = await getEngine();
