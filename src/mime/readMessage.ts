@@ -174,8 +174,10 @@ function importanceOf(priority: unknown): Importance {
 export type BodyText = CopyBody;
 
 function describeAttachment(data: AttachmentStream): AttachmentPart {
-    const contentType = data.contentType.toLowerCase();
-    const params = (data.headers.get('content-type') as { params?: Record<string, string> } | undefined)?.params ?? {};
+    const header = data.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
+    // As the part declares it: mailparser replaces application/octet-stream with a guess from the file name.
+    const contentType = (header?.value ?? data.contentType).toLowerCase();
+    const params = header?.params ?? {};
     const name = data.filename ?? params.name ?? '';
     const contentId = data.cid || undefined;
     const isInline = data.contentDisposition === 'inline' || (data.related === true && contentId !== undefined);
