@@ -71,6 +71,12 @@ export async function fifteenMinuteSchedule(ctx: BenchContext, mailboxes: number
         const clock = startCpuClock('azurite');
         const engine = await runEngine(job(sim.settings, 'incremental'), ctx.engine);
         const cpu = clock.read();
+        const statuses = new Map<string, number>();
+        for (const m of engine.mailboxes) statuses.set(m.status, (statuses.get(m.status) ?? 0) + 1);
+        ctx.note(
+            `timed run ${engine.status}: ${[...statuses].map(([status, n]) => `${n} ${status}`).join(', ')}` +
+                (engine.warnings.length > 0 ? `; first warnings: ${engine.warnings.slice(0, 3).join(' | ')}` : ''),
+        );
         const scenario = `incr. no-change ${mailboxes.toLocaleString('en-US')} × ${MESSAGES_PER_MAILBOX}`;
         const row = measure(scenario, sim, tenant, engine, ctx.conditions, {
             simulatorCpuSeconds: cpu.own,
