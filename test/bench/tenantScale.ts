@@ -62,11 +62,8 @@ export async function tenantScale(ctx: BenchContext, runs: ScaleRun[] = RUNS): P
             const slices = standIn ? 'stand-in slices' : 'real slices';
             ctx.note(`${count} mailboxes × ${messagesPerMailbox} messages, W = ${workers}, ${slices}`);
             const r = await runMeasured<TenantScaleResult>(SCRIPT, job, ctx.engine, 'the orchestration process');
-            const figure = describe(
-                r,
-                workers,
-                standIn ? 'stand-in slices' : `real slices, ${sim.counters.value} $value`,
-            );
+            const graph = standIn ? '' : `; Graph: ${sim.counters.total} requests, ${sim.counters.value} $value`;
+            const figure = describe(r, workers, `${slices}${graph}`);
             ctx.note(figure);
             checks.push({
                 target: `${count.toLocaleString('en-US')} × ${messagesPerMailbox}, W = ${workers} (${slices}): each mailbox once, at most W in flight`,
