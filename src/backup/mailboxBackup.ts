@@ -106,8 +106,11 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
         status = 'failed';
         reason = toBackupError(lease.lost.reason, `backing up ${slice.mailbox.userPrincipalName}`).userMessage;
     }
-    if (!lease.lost.aborted) await snapshotChangedIndex(deps, slice.mailbox, sync.counters);
-    await lock.lease.release();
+    try {
+        if (!lease.lost.aborted) await snapshotChangedIndex(deps, slice.mailbox, sync.counters);
+    } finally {
+        await lock.lease.release();
+    }
     sync.counters.graphRequests = metrics.requests;
     sync.counters.graphThrottled = metrics.throttled;
     if (status === 'incomplete' && atDownloadCap(sync) && !outOfTime(sync)) {

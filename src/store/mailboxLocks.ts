@@ -107,7 +107,13 @@ export class MailboxLocks {
 
     private async hold(blob: BlockBlobClient, leases: BlobLeaseClient, runId: string): Promise<LockResult> {
         const acquiredAt = startClock();
-        await blob.setMetadata({ runid: runId }, { conditions: { leaseId: leases.leaseId } });
+        try {
+            await blob.setMetadata({ runid: runId }, { conditions: { leaseId: leases.leaseId } });
+        } catch (error) {
+            // Not ours after all (it lapsed before it was marked, on a starved machine): let it go, say why.
+            await leases.releaseLease().catch(() => undefined);
+            throw error;
+        }
         return { acquired: true, lease: new HeldLease(leases, this.timing, acquiredAt) };
     }
 }
