@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 
 import type { BackupFormat } from './backup/options';
-import { ConfigError } from './errors';
+import { ConfigError } from './shared/errors';
 
 /**
  * Settings read and validated once, at the edge (CLI or Functions host), into a typed object.

@@ -9,7 +9,7 @@
  * them in process (backupRun.ts). What connects the steps lives in the run history tables, so whoever
  * drives a run, it leaves the same rows.
  */
-import { BackupError } from '../errors';
+import { BackupError } from '../shared/errors';
 import { toBackupError } from '../graph/graphErrors';
 import { MailboxGraph } from '../graph/mailboxGraph';
 import { GraphMetrics } from '../graph/requestMetrics';

@@ -11,7 +11,7 @@ import {
     completeRun,
     recordMailboxFailure,
 } from '../backup/runSteps';
-import { BackupError } from '../errors';
+import { BackupError } from '../shared/errors';
 import type { RunType } from '../store/entities';
 import type { BeginResult, SliceInput, SliceOutcome } from './backupOrchestrator';
 import { functionLogger, getEngine } from './shared/engine';

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { ConfigError } from '../errors';
+import { ConfigError } from '../shared/errors';
 import type { BackupStorage } from '../store/storage';
 import { ExportLayout } from './exportLayout';
 import { fromLine, MboxrdQuote } from './mboxrd';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { EngineDeps } from '../backup/mailboxBackup';
 import type { FailedItem } from '../backup/mailboxContext';
-import { AuthenticationError, BackupError, ConfigError } from '../errors';
+import { AuthenticationError, BackupError, ConfigError } from '../shared/errors';
 import { classifyGraphError, describe, toBackupError } from '../graph/graphErrors';
 import { MailboxGraph } from '../graph/mailboxGraph';
 import { MailWriter } from '../graph/mailWriter';

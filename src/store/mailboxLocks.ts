@@ -1,6 +1,6 @@
 import type { BlobLeaseClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 
-import { BackupError } from '../errors';
+import { BackupError } from '../shared/errors';
 import { hasStatus } from './storageErrors';
 
 /**

@@ -5,7 +5,7 @@
  */
 import { RestError } from '@azure/storage-blob';
 
-import { StorageError } from '../errors';
+import { StorageError } from '../shared/errors';
 
 export function hasStatus(error: unknown, statusCode: number): boolean {
     return error instanceof RestError && error.statusCode === statusCode;

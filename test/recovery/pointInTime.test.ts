@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { computeStats } from '../../src/backup/stats';
-import { ConfigError } from '../../src/errors';
+import { ConfigError } from '../../src/shared/errors';
 import { findBackedUpMailbox, type MessageAsOf, messagesAsOf, restorePoints } from '../../src/recovery/pointInTime';
 import type { SimUser } from '../sim';
 import { createRecoveryHarness, type RecoveryHarness, sha256 } from './recoveryHarness';
