@@ -1,5 +1,5 @@
 import type { Logger } from '../backup/mailboxContext';
-import { cleanup } from '../backup/cleanup';
+import { cleanup } from '../maintenance/cleanup';
 import type { CliEnvironment } from './environment';
 import { formatBytes } from './format';
 

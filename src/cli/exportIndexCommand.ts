@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 
-import { exportIndex } from '../backup/exportIndex';
+import { exportIndex } from '../maintenance/exportIndex';
 import { ConfigError } from '../shared/errors';
 import type { CliEnvironment } from './environment';
 

@@ -1,4 +1,4 @@
-import { computeStats, type MailboxStats, type RecentRun, type StatsReport } from '../backup/stats';
+import { computeStats, type MailboxStats, type RecentRun, type StatsReport } from '../maintenance/stats';
 import type { CliEnvironment } from './environment';
 import { formatBytes } from './format';
 

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 
 import { findBackedUpMailbox } from '../recovery/pointInTime';
-import { recordVerifyRun, totalProblems, verifyBackup, type VerifyProblem } from '../recovery/verify';
+import { recordVerifyRun, totalProblems, verifyBackup, type VerifyProblem } from '../maintenance/verify';
 import type { CliEnvironment } from './environment';
 import { formatBytes } from './format';
 import { mailboxNotFound } from './recoveryInput';

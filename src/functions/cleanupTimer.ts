@@ -6,7 +6,7 @@
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 
-import { cleanup } from '../backup/cleanup';
+import { cleanup } from '../maintenance/cleanup';
 import { functionLogger, getEngine } from './shared/engine';
 
 export async function runScheduledCleanup(_timer: Timer, context: InvocationContext): Promise<void> {

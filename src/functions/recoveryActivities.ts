@@ -2,7 +2,7 @@
 import * as df from 'durable-functions';
 
 import { ConfigError } from '../shared/errors';
-import { recordVerifyRun, totalProblems, verifyBackup } from '../recovery/verify';
+import { recordVerifyRun, totalProblems, verifyBackup } from '../maintenance/verify';
 import { restoreMailbox } from '../restore/restoreMailbox';
 import { runSummaryEvent } from '../backup/runEvents';
 import type { RestoreInput } from './restoreOrchestrator';

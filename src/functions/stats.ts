@@ -4,7 +4,7 @@
  */
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 
-import { computeStats } from '../backup/stats';
+import { computeStats } from '../maintenance/stats';
 import { authorize, READ_ROLES } from './shared/caller';
 import { getEngine } from './shared/engine';
 import { answering, daysQuery } from './shared/problem';

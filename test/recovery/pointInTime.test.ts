@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { computeStats } from '../../src/backup/stats';
+import { computeStats } from '../../src/maintenance/stats';
 import { ConfigError } from '../../src/shared/errors';
 import { findBackedUpMailbox, type MessageAsOf, messagesAsOf, restorePoints } from '../../src/recovery/pointInTime';
 import type { SimUser } from '../sim';

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { cleanup } from '../../src/backup/cleanup';
+import { cleanup } from '../../src/maintenance/cleanup';
 import { exportMailbox } from '../../src/recovery/export';
-import { verifyBackup } from '../../src/recovery/verify';
+import { verifyBackup } from '../../src/maintenance/verify';
 import { SNAPSHOT_TABLES } from '../../src/store/indexSnapshot';
 import { listRows } from '../../src/store/tableRows';
 import type { SimUser } from '../sim';

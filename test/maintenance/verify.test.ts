@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { verifyBackup } from '../../src/recovery/verify';
+import { verifyBackup } from '../../src/maintenance/verify';
 import { toTableKey } from '../../src/store/tableKeys';
 import { runCli } from '../support/cli';
 import { indexOf } from '../support/truth';
-import { createRecoveryHarness, type RecoveryHarness, sha256 } from './recoveryHarness';
+import { createRecoveryHarness, type RecoveryHarness, sha256 } from '../recovery/recoveryHarness';
 
 describe('verification of stored content', () => {
     let r: RecoveryHarness;

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { exportIndex } from '../../src/backup/exportIndex';
+import { exportIndex } from '../../src/maintenance/exportIndex';
 import { emptyCounters, type FolderEntity, type MessageEntity } from '../../src/store/entities';
 import type { MessageIndex } from '../../src/store/messageIndex';
 import { type BackupStorage, openStorage } from '../../src/store/storage';

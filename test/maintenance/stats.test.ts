@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import { computeStats } from '../../src/backup/stats';
+import { computeStats } from '../../src/maintenance/stats';
 import {
     emptyCounters,
     type MessageEntity,

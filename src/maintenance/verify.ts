@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Logger } from '../backup/mailboxContext';
-import { listRunsNewestFirst, userPrincipalNames } from '../backup/stats';
+import { listRunsNewestFirst, userPrincipalNames } from './stats';
 import { mapConcurrently } from '../store/concurrency';
 import type { BackupStorage } from '../store/storage';
 import type { RunEntity } from '../store/entities';

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { cleanup } from '../../src/backup/cleanup';
+import { cleanup } from '../../src/maintenance/cleanup';
 import { ContentStore } from '../../src/store/contentStore';
 import { emptyCounters, type MessageEntity, type RunStatus } from '../../src/store/entities';
 import { type BackupStorage, openStorage } from '../../src/store/storage';
