@@ -51,7 +51,8 @@ param exchangeClientId string = ''
 @description('appRegistrationSecret only: the tenant of the app registration and the mailboxes.')
 param exchangeTenantId string = tenant().tenantId
 
-// The managed identity gets its tokens from this cloud, so Graph must be the same cloud's (graph-facts §11).
+// The managed identity gets its tokens from this cloud, so Graph must be the same cloud's
+// (docs/graph-behaviour.md, "Tokens and national clouds").
 // US Government DoD tenants override graphEndpoint with https://dod-graph.microsoft.us.
 @description('Entra ID authority host for Graph tokens (the code keeps only its origin, so the trailing slash is harmless).')
 param authorityHost string = environment().authentication.loginEndpoint

@@ -9,7 +9,10 @@ import { ConfigError } from './shared/errors';
  * The engine never reads process.env.
  */
 export interface GraphSettings {
-    /** Entra ID host that issues tokens; national clouds need their own (graph-facts §11). */
+    /**
+     * Entra ID host that issues tokens; national clouds need their own
+     * (docs/graph-behaviour.md, "Tokens and national clouds").
+     */
     authorityHost: string;
     /** Microsoft Graph root, without version: https://graph.microsoft.com. */
     graphEndpoint: string;
@@ -218,7 +221,8 @@ function httpsUrl(env: Env, name: string, fallback: string): string {
     } catch {
         throw new ConfigError(`${name} is not a URL: "${raw}".`);
     }
-    // MSAL and the Graph client only send tokens over https (graph-facts §1, §2).
+    // MSAL and the Graph client only send tokens over https
+    // (docs/graph-behaviour.md, "Tokens and national clouds" and "The Graph client library").
     if (url.protocol !== 'https:') throw new ConfigError(`${name} must be an https:// URL, got "${raw}".`);
     return url.origin;
 }

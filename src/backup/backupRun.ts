@@ -21,7 +21,10 @@ import {
     type StepDeps,
 } from './runSteps';
 
-/** The CLI's mailboxes in flight (`--parallel`). Each has its own four Graph slots (graph-facts §9). */
+/**
+ * The CLI's mailboxes in flight (`--parallel`). Each has its own four Graph slots
+ * (docs/graph-behaviour.md, "Throttling").
+ */
 export const DEFAULT_PARALLEL_MAILBOXES = 8;
 
 export interface RunRequest extends MailboxFilter {

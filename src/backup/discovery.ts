@@ -24,8 +24,8 @@ export interface MailboxFilter {
 
 /**
  * Every user that may have an Exchange Online mailbox: members with a mail address and shared
- * mailboxes (disabled accounts that still have mail, graph-facts §3). Guests and users without
- * mail are skipped here; users whose mailbox Graph cannot reach (unlicensed, on-premises) are
+ * mailboxes (disabled accounts that still have mail; docs/graph-behaviour.md, "Users and shared mailboxes").
+ * Guests and users without mail are skipped here; users whose mailbox Graph cannot reach (unlicensed, on-premises) are
  * found out at their first mail call and skipped then.
  */
 export async function discoverMailboxes(directory: MailboxGraph, filter: MailboxFilter = {}): Promise<Discovery> {

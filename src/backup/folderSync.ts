@@ -22,7 +22,7 @@ const MAX_RETRY_IDS = 200;
 export type FolderResult = 'done' | 'interrupted' | 'gone';
 
 /**
- * One folder's incremental sync through its message delta (graph-facts §5):
+ * One folder's incremental sync through its message delta (docs/graph-behaviour.md, "Message delta"):
  * - from the stored deltaLink (incremental), a checkpointed nextLink (resume), or from scratch
  *   (full runs, new folders, and when Graph says the token expired);
  * - each page is committed to the index before its nextLink is checkpointed, so a killed process

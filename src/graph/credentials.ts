@@ -18,7 +18,7 @@ export function createCredential(settings: GraphSettings): TokenCredential {
     const options = {
         authorityHost: settings.authorityHost,
         // MSAL would otherwise ask login.microsoftonline.com to validate any host it does not know,
-        // which fails offline and for private authorities (graph-facts §1, step 3).
+        // which fails offline and for private authorities (docs/graph-behaviour.md, "Tokens and national clouds").
         disableInstanceDiscovery: !KNOWN_AUTHORITY_HOSTS.has(settings.authorityHost),
     };
     const credential = settings.credential;
@@ -44,7 +44,7 @@ export function createCredential(settings: GraphSettings): TokenCredential {
     }
 }
 
-/** Tokens are issued for the Graph host of the same cloud (graph-facts §11). */
+/** Tokens are issued for the Graph host of the same cloud (docs/graph-behaviour.md, "Tokens and national clouds"). */
 export function graphScope(graphEndpoint: string): string {
     return `${graphEndpoint}/.default`;
 }

@@ -9,7 +9,7 @@ export type DirectoryUser = Pick<
 
 /**
  * Every user of the tenant. accountEnabled and userType come back only when selected
- * (graph-facts §3); shared mailboxes are disabled accounts that still have mail.
+ * (docs/graph-behaviour.md, "Users and shared mailboxes"); shared mailboxes are disabled accounts that still have mail.
  */
 export async function listUsers(graph: MailboxGraph): Promise<DirectoryUser[]> {
     const users: DirectoryUser[] = [];

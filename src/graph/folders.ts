@@ -76,7 +76,7 @@ export async function readFolderDelta(graph: MailboxGraph, deltaLink?: string): 
 /**
  * Every mail folder of the mailbox at any depth, hidden ones included. `mailFolders` returns only
  * the children of the root, so child folders are listed level by level; search folders are views
- * over other folders and are skipped (graph-facts §4).
+ * over other folders and are skipped (docs/graph-behaviour.md, "Folder hierarchy delta").
  */
 export async function listMailFolders(graph: MailboxGraph): Promise<MailFolderInfo[]> {
     const all: MailFolderInfo[] = [];

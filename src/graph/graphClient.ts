@@ -14,7 +14,7 @@ import { RequestMetricsHandler } from './requestMetrics';
 import { CachedTokenProvider } from './tokenProvider';
 import { mayResend, TransientFailureHandler } from './transientFailures';
 
-/** Hosts the Graph client already trusts with a bearer token (graph-facts §2). */
+/** Hosts the Graph client already trusts with a bearer token (docs/graph-behaviour.md, "The Graph client library"). */
 const GRAPH_HOSTS = new Set([
     'graph.microsoft.com',
     'graph.microsoft.us',
@@ -51,7 +51,7 @@ export function createGraphClient(credential: TokenCredential, graphEndpoint: st
         baseUrl: graphEndpoint,
         defaultVersion: 'v1.0',
         // The bearer token is only attached to known Graph hosts; a private endpoint must be named,
-        // by host name without port (graph-facts §2).
+        // by host name without port (docs/graph-behaviour.md, "The Graph client library").
         customHosts: GRAPH_HOSTS.has(host) ? undefined : new Set([host]),
     });
 }

@@ -4,7 +4,8 @@ import { AuthenticationError, BackupError, GraphUnavailableError } from '../shar
 
 /**
  * The one place that decides what a failure from Graph or Entra ID means (after the client's own
- * retries have given up). Codes and shapes are those of graph-facts §1, §3, §5 and §9.
+ * retries have given up). Codes and shapes are those of docs/graph-behaviour.md, sections "Tokens and national clouds",
+ * "Users and shared mailboxes", "Message delta" and "Throttling".
  */
 export type GraphFailure =
     | 'deltaExpired' // the delta/next link is no longer valid: resynchronise the folder
@@ -108,7 +109,7 @@ export function toBackupError(error: unknown, doing: string): BackupError {
         }
         if (/endpoints_resolution_error|ENOTFOUND|ECONNREFUSED|certificate/i.test(message)) {
             // MSAL reports an unknown tenant and an unreachable host alike: it could not read the
-            // tenant's OpenID configuration (graph-facts §1).
+            // tenant's OpenID configuration (docs/graph-behaviour.md, "Tokens and national clouds").
             return new AuthenticationError(
                 'Cannot get the sign-in configuration of EXCHANGE_TENANT_ID from AZURE_AUTHORITY_HOST: check the tenant id, the host, the network, and that its TLS certificate is trusted.',
                 { cause: error },

@@ -1,6 +1,6 @@
 /**
  * A counting semaphore. Exchange allows 4 concurrent requests per app and mailbox
- * (MailboxConcurrency, graph-facts §9), so every request to one mailbox takes a slot here first.
+ * (MailboxConcurrency; docs/graph-behaviour.md, "Throttling"), so every request to one mailbox takes a slot here first.
  */
 export class Limiter {
     private active = 0;

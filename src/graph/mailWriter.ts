@@ -8,11 +8,14 @@ import { type MailboxGraph, toGraphError } from './mailboxGraph';
 import { UploadBudget } from './uploadBudget';
 
 /**
- * The writes a restore makes in one mailbox (graph-facts §10). Every request takes one of the mailbox's four
- * slots (MailboxGraph) and its bytes from the mailbox's upload budget.
+ * The writes a restore makes in one mailbox (docs/graph-behaviour.md, "Restore writes"). Every request takes one of the
+ * mailbox's four slots (MailboxGraph) and its bytes from the mailbox's upload budget.
  */
 
-/** Attachments above this go through an upload session; a session for less fails (graph-facts §10). */
+/**
+ * Attachments above this go through an upload session; a session for less fails
+ * (docs/graph-behaviour.md, "Restore writes").
+ */
 export const UPLOAD_SESSION_THRESHOLD = 3 * 1024 * 1024;
 /** Upload ranges: under the 4 MB request cap, and a multiple of 320 KiB as Graph's upload sessions expect. */
 const UPLOAD_RANGE_BYTES = 10 * 320 * 1024;

@@ -16,12 +16,12 @@ export interface Page<T> {
 
 const BODY_ATTEMPTS = 3;
 
-/** Exchange's per-app, per-mailbox concurrency limit (graph-facts §9). */
+/** Exchange's per-app, per-mailbox concurrency limit (docs/graph-behaviour.md, "Throttling"). */
 export const MAILBOX_CONCURRENCY = 4;
 
 /**
  * Microsoft Graph as seen by the backup of one mailbox: every request asks for immutable ids
- * (so a moved message keeps its id, graph-facts §8), takes one of the mailbox's four slots,
+ * (so a moved message keeps its id: docs/graph-behaviour.md, "Immutable ids"), takes one of the mailbox's four slots,
  * and is counted against the mailbox's metrics. A 429 therefore slows only this mailbox.
  */
 export class MailboxGraph {

@@ -1,4 +1,4 @@
-/** Exchange's upload limit per app and mailbox: 150 MB in any 5 minutes (graph-facts §9). */
+/** Exchange's upload limit per app and mailbox: 150 MB in any 5 minutes (docs/graph-behaviour.md, "Throttling"). */
 export const UPLOAD_BYTES_PER_WINDOW = 150_000_000;
 export const UPLOAD_WINDOW_MS = 5 * 60_000;
 

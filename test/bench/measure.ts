@@ -8,7 +8,7 @@ import type { EngineResult } from './engineJob';
 import { mailboxUsers, syncedFolders } from './tenants';
 
 const MB = 1024 * 1024;
-/** Exchange's concurrent requests per app and mailbox (graph-facts §9). */
+/** Exchange's concurrent requests per app and mailbox (docs/graph-behaviour.md, "Throttling"). */
 const SLOTS_PER_MAILBOX = 4;
 
 export interface Requests {

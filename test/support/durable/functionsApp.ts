@@ -1,7 +1,8 @@
 /**
  * Loads src/functions/*.ts the way the host does (every file the package's `main` glob names) and keeps what
  * each registration call received, so tests can call the very handlers the host would: outside the host,
- * @azure/functions only logs "Skipping call to register function" (azure-functions-facts §3a).
+ * @azure/functions only logs "Skipping call to register function"
+ * (docs/durable-functions.md, "Registering functions outside the host").
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';

@@ -5,10 +5,10 @@
  * sub-orchestrations, appends their results as history events and replays — until the orchestration
  * completes, continuing as new where it asks to. Timers (retry back-off) fire at once.
  *
- * Wire facts (azure-functions-facts §3b): EventType and actionType numbers below; completion events name
- * the task by TaskScheduledId = the order in which the orchestrator scheduled it (a retried activity
- * takes one number per timer and per further attempt). The extension's non-determinism check is
- * reproduced: a replay must ask for the same actions as before.
+ * Wire facts (docs/durable-functions.md, "Replaying an orchestration"): EventType and actionType numbers
+ * below; completion events name the task by TaskScheduledId = the order in which the orchestrator
+ * scheduled it (a retried activity takes one number per timer and per further attempt). The extension's
+ * non-determinism check is reproduced: a replay must ask for the same actions as before.
  */
 import { InvocationContext } from '@azure/functions';
 
