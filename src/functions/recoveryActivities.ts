@@ -5,7 +5,7 @@ import { ConfigError } from '../shared/errors';
 import { recordVerifyRun, totalProblems, verifyBackup } from '../maintenance/verify';
 import { restoreMailbox } from '../restore/restoreMailbox';
 import { runSummaryEvent } from '../backup/runEvents';
-import type { RestoreInput } from './restoreOrchestrator';
+import type { RestoreInput } from './shared/restoreInput';
 import { functionLogger, getEngine } from './shared/engine';
 import { ACTIVITIES } from './shared/names';
 import { restoreEvent } from './shared/restoreEvents';

@@ -6,12 +6,10 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 
-import type { RestoreOutcome, RestoreRequest } from '../restore/restoreMailbox';
+import type { RestoreOutcome } from '../restore/restoreMailbox';
 import { ACTIVITIES, ORCHESTRATIONS } from './shared/names';
 import { restoreEvent } from './shared/restoreEvents';
-
-/** The request as it travels: the point in time as an ISO string. */
-export type RestoreInput = Omit<RestoreRequest, 'asOf'> & { asOf?: string };
+import type { RestoreInput } from './shared/restoreInput';
 
 const SLICE_RETRY = new df.RetryOptions(30_000, 3);
 SLICE_RETRY.backoffCoefficient = 2;

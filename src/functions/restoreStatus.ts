@@ -6,7 +6,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 
-import type { RestoreInput } from './restoreOrchestrator';
+import type { RestoreInput } from './shared/restoreInput';
 import { authorize, READ_ROLES } from './shared/caller';
 import { getEngine } from './shared/engine';
 import { RESTORE_INSTANCE_ID } from './shared/names';

@@ -12,7 +12,7 @@ import * as df from 'durable-functions';
 
 import { findBackedUpMailbox } from '../recovery/pointInTime';
 import { newRestoreId } from '../restore/restoreMailbox';
-import type { RestoreInput } from './restoreOrchestrator';
+import type { RestoreInput } from './shared/restoreInput';
 import { authorize, ROLES } from './shared/caller';
 import { getEngine } from './shared/engine';
 import { ORCHESTRATIONS, RESTORE_INSTANCE_ID } from './shared/names';

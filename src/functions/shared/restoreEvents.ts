@@ -5,7 +5,7 @@
  * `status`, `reason` and `requestedBy` from it.
  */
 import { emptyRestoreCounters, type RestoreCounters } from '../../store/restoreHistory';
-import type { RestoreInput } from '../restoreOrchestrator';
+import type { RestoreInput } from './restoreInput';
 
 export const RESTORE_EVENT = 'mailbackup.restore';
 
