@@ -1,6 +1,6 @@
 // The mailbox backup on Azure: a Flex Consumption Function App signing in to Microsoft Graph and to
 // Storage as its user-assigned managed identity, so no secret or account key exists anywhere unless the
-// app-registration alternative is chosen (graphAuth). `azd up` deploys this file; README "Deploy to Azure".
+// app-registration alternative is chosen (graphAuth). `azd up` deploys this file; docs/deploying.md.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -31,7 +31,7 @@ param grantDeployerDataAccess bool = false
 @description('managedIdentity: the app signs in to Graph as its managed identity (no secret). appRegistrationSecret: as an app registration whose client secret lives in Key Vault.')
 param graphAuth string = 'managedIdentity'
 
-@description('Grant the Graph application permissions to the managed identity in this deployment (needs a deployer who may grant app roles, e.g. Privileged Role Administrator). False: an administrator grants them with the one-liner in the README.')
+@description('Grant the Graph application permissions to the managed identity in this deployment (needs a deployer who may grant app roles, e.g. Privileged Role Administrator). False: an administrator grants them with the commands in docs/deploying.md.')
 param grantGraphPermissions bool = true
 
 @description('Restores write into mailboxes: sets RESTORE_ENABLED and adds Mail.ReadWrite to the grant. Off, the identity can only read.')
@@ -135,7 +135,7 @@ param previousVersionDays int = 30
 
 @minValue(0)
 @maxValue(146000)
-@description('0: no immutability policy. Otherwise, days every blob version in the backup container stays undeletable (WORM). Read the README before setting it: once locked it cannot be undone.')
+@description('0: no immutability policy. Otherwise, days every blob version in the backup container stays undeletable (WORM). Read docs/deploying.md before setting it: once locked it cannot be undone.')
 param immutabilityDays int = 0
 
 @description('The backup account reachable only from the app\'s virtual network, through private endpoints (needs separateHostStorage; the CLI then cannot reach it from outside). docs/security.md, "Network".')

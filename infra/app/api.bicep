@@ -79,7 +79,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         instanceMemoryMB: 2048
         // One instance always running for the Durable group (orchestrations, activities, entities), as
         // the Flex Consumption docs advise for Durable apps: task hub messages are picked up without
-        // waiting for a cold start. It is billed while idle (README, costs).
+        // waiting for a cold start. It is billed while idle (docs/capacity.md).
         alwaysReady: [{ name: 'durable', instanceCount: 1 }]
       }
       runtime: { name: 'node', version: '22' }

@@ -1,4 +1,4 @@
-// The backup: six tables and one blob container (README "Where the backup is"). Hardened the way a
+// The backup: six tables and one blob container (docs/storage-format.md). Hardened the way a
 // security review expects: Entra ID only (no shared key, no SAS signed with a key), no anonymous blob
 // access, TLS 1.2, double encryption at rest, and deleted or overwritten blobs kept restorable.
 param name string

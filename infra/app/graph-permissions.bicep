@@ -1,7 +1,7 @@
 // Microsoft Graph application permissions granted straight to the managed identity's service principal:
 // the app then gets app-only Graph tokens from the platform, with no app registration and no secret.
 // This is admin consent; the deployer needs a role that may grant app roles (Privileged Role
-// Administrator or Global Administrator). The README has the same grant as a one-line command.
+// Administrator or Global Administrator). docs/deploying.md has the same grant as a command.
 extension microsoftGraphV1
 
 @description('Object id of the managed identity\'s service principal.')

@@ -1,7 +1,7 @@
 /**
  * One log line per finished run and per finished mailbox, for Application Insights: the message is a
  * fixed prefix and a JSON object, so a KQL query finds them with `startswith` and reads the figures with
- * `parse_json(substring(message, <prefix length>))` (README, "Watching runs"). The prefixes and field
+ * `parse_json(substring(message, <prefix length>))` (docs/operations.md). The prefixes and field
  * names are a contract with the alert and workbook in infra/.
  */
 import { emptyCounters, type MailboxRunEntity, type RunCounters, type RunEntity } from '../store/entities';

@@ -65,7 +65,7 @@ export const SCENARIOS: Scenario[] = [
     { name: 'no-change incremental, 10,000', run: (ctx) => noChange(ctx, 10_000) },
     { name: 'no-change incremental, 1,000 mailboxes', run: (ctx) => fifteenMinuteSchedule(ctx, 1_000) },
     // Seeding 100,000 messages into one mailbox takes hours on Azurite, whose every row upsert scans the
-    // whole partition (see README, Performance); the timed run itself is as cheap as the smaller ones.
+    // whole partition (see docs/performance.md); the timed run itself is as cheap as the smaller ones.
     { name: 'no-change incremental, 100,000', flag: 'huge', run: (ctx) => noChange(ctx, 100_000) },
     { name: 'one 120 MB message', run: largeMessage },
     { name: 'one 120 MB message through the CLI', run: largeAttachmentThroughCli },

@@ -2,6 +2,9 @@
  * The app settings contract between the code and infra/: a setting the code reads but nobody sets is a
  * run that silently uses a default, or a host that does not start (`%NAME%` unresolved).
  */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -11,6 +14,7 @@ import {
     percentSettings,
     read,
     readJson,
+    ROOT,
     settingsReadByCode,
 } from './sources';
 
@@ -31,8 +35,9 @@ const REFUSED_ON_FLEX = [
 
 function documented(): Set<string> {
     const example = readJson<{ Values: Record<string, string> }>('local.settings.example.json');
-    const readme = [...read('README.md').matchAll(/`([A-Za-z_]\w*)`/g)].map((m) => m[1]!);
-    return new Set([...Object.keys(example.Values), ...readme]);
+    const pages = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).map((name) => `docs/${name}`)];
+    const names = pages.flatMap((page) => [...read(page).matchAll(/`([A-Za-z_]\w*)`/g)].map((m) => m[1]!));
+    return new Set([...Object.keys(example.Values), ...names]);
 }
 
 describe('app settings', () => {
