@@ -2,37 +2,14 @@ import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 
 import type { BackupFormat } from './backup/options';
+import type { CredentialSettings, GraphSettings } from './graph/credentials';
 import { ConfigError } from './shared/errors';
+import type { StorageLocation } from './store/storageCredential';
 
 /**
  * Settings read and validated once, at the edge (CLI or Functions host), into a typed object.
  * The engine never reads process.env.
  */
-export interface GraphSettings {
-    /**
-     * Entra ID host that issues tokens; national clouds need their own
-     * (docs/graph-behaviour.md, "Tokens and national clouds").
-     */
-    authorityHost: string;
-    /** Microsoft Graph root, without version: https://graph.microsoft.com. */
-    graphEndpoint: string;
-    credential: CredentialSettings;
-}
-
-export type CredentialSettings =
-    | { kind: 'secret'; tenantId: string; clientId: string; clientSecret: string }
-    | { kind: 'certificate'; tenantId: string; clientId: string; certificatePath: string }
-    | { kind: 'managedIdentity'; clientId?: string };
-
-export interface StorageLocation {
-    /** Empty when the CLI should start its embedded Azurite, or when the service URLs below are used. */
-    connectionString: string;
-    tablePrefix: string;
-    container: string;
-    /** An identity-based connection (no account key): the services' URLs and, for a user-assigned identity, its client id. */
-    identity?: { blobServiceUrl: string; tableServiceUrl: string; clientId?: string };
-}
-
 /** What the Functions app reads besides Graph and storage. */
 export interface AppSettings {
     /** Mailboxes backed up at the same time across the tenant. */

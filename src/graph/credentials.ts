@@ -6,7 +6,21 @@ import {
     type TokenCredential,
 } from '@azure/identity';
 
-import type { GraphSettings } from '../config';
+export interface GraphSettings {
+    /**
+     * Entra ID host that issues tokens; national clouds need their own
+     * (docs/graph-behaviour.md, "Tokens and national clouds").
+     */
+    authorityHost: string;
+    /** Microsoft Graph root, without version: https://graph.microsoft.com. */
+    graphEndpoint: string;
+    credential: CredentialSettings;
+}
+
+export type CredentialSettings =
+    | { kind: 'secret'; tenantId: string; clientId: string; clientSecret: string }
+    | { kind: 'certificate'; tenantId: string; clientId: string; certificatePath: string }
+    | { kind: 'managedIdentity'; clientId?: string };
 
 const KNOWN_AUTHORITY_HOSTS = new Set<string>(Object.values(AzureAuthorityHosts).map((host) => new URL(host).origin));
 

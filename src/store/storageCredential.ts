@@ -1,7 +1,15 @@
 import { DefaultAzureCredential } from '@azure/identity';
 
-import type { StorageLocation } from '../config';
 import type { StorageSettings } from './storage';
+
+export interface StorageLocation {
+    /** Empty when the CLI should start its embedded Azurite, or when the service URLs below are used. */
+    connectionString: string;
+    tablePrefix: string;
+    container: string;
+    /** An identity-based connection (no account key): the services' URLs and, for a user-assigned identity, its client id. */
+    identity?: { blobServiceUrl: string; tableServiceUrl: string; clientId?: string };
+}
 
 /**
  * Turns configured storage into what openStorage takes. An identity-based connection signs in with

@@ -3,18 +3,11 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
 
 import type { Logger } from '../../backup/mailboxContext';
-import {
-    type AppSettings,
-    type GraphSettings,
-    loadAppSettings,
-    loadGraphSettings,
-    loadStorageLocation,
-    type StorageLocation,
-} from '../../config';
-import { createCredential } from '../../graph/credentials';
+import { type AppSettings, loadAppSettings, loadGraphSettings, loadStorageLocation } from '../../config';
+import { createCredential, type GraphSettings } from '../../graph/credentials';
 import { createGraphClient } from '../../graph/graphClient';
 import { type BackupStorage, openStorage } from '../../store/storage';
-import { storageSettings } from '../../store/storageCredential';
+import { type StorageLocation, storageSettings } from '../../store/storageCredential';
 
 /** What the functions of one worker process share: settings, the Graph client (and its token cache), storage. */
 export interface FunctionsEngine {
