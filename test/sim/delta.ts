@@ -3,7 +3,10 @@ import { base64Url } from './ids';
 import type { SimMessage } from './message';
 import type { Rng } from './rng';
 
-/** Options given on the first delta request; Graph encodes them into the tokens (graph-facts §5). */
+/**
+ * Options given on the first delta request; Graph encodes them into the tokens (docs/graph-behaviour.md,
+ * "Message delta").
+ */
 export interface DeltaQuery {
     select?: string[];
     expandSize: boolean;

@@ -10,8 +10,9 @@ const DEFAULT_PAGE = 10;
 const MAX_PAGE = 1000;
 
 /**
- * GET /users/{u}/mailFolders/{f}/messages/delta (graph-facts §5). Page size comes from `Prefer: odata.maxpagesize`
- * on each request; $select/$expand/$top count only on the first request and travel inside the tokens.
+ * GET /users/{u}/mailFolders/{f}/messages/delta (docs/graph-behaviour.md, "Message delta"). Page size comes from
+ * `Prefer: odata.maxpagesize` on each request; $select/$expand/$top count only on the first request and travel inside
+ * the tokens.
  */
 export function messageDelta(ctx: GraphContext): JsonReply {
     const { user, mailbox } = requireMailbox(ctx);

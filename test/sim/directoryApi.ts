@@ -43,7 +43,7 @@ export function getUser(ctx: GraphContext): JsonReply {
     return { status: 200, json };
 }
 
-/** userPurpose is the authoritative shared-mailbox test (graph-facts §3). */
+/** userPurpose is the authoritative shared-mailbox test (docs/graph-behaviour.md, "Users and shared mailboxes"). */
 export function getMailboxSettings(ctx: GraphContext): JsonReply {
     const { user, mailbox } = requireMailbox(ctx);
     const context = `${ctx.base}/v1.0/$metadata#${keySegment('users', user.id)}/mailboxSettings`;

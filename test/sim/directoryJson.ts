@@ -3,7 +3,10 @@ import type { Json } from './messageJson';
 import { graphDate } from './odata';
 import type { SimUser } from './user';
 
-/** What GET /users returns without $select (graph-facts §3); accountEnabled, userType... only when selected. */
+/**
+ * What GET /users returns without $select (docs/graph-behaviour.md, "Users and shared mailboxes"); accountEnabled,
+ * userType... only when selected.
+ */
 export const USER_DEFAULT_PROPERTIES = [
     'businessPhones', 'displayName', 'givenName', 'id', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation',
     'preferredLanguage', 'surname', 'userPrincipalName',

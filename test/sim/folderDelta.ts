@@ -4,9 +4,10 @@ import { base64Url } from './ids';
 import type { Rng } from './rng';
 
 /**
- * Whether the folder delta reports hidden folders (and what lies below them). Graph does not say (graph-facts §4
- * marks it unconfirmed), so the simulator plays either: 'omitted' like the folder listing without
- * includeHiddenFolders, 'returned' like the listing with it. The delta takes no includeHiddenFolders parameter.
+ * Whether the folder delta reports hidden folders (and what lies below them). Graph does not say
+ * (docs/graph-behaviour.md, "Folder hierarchy delta", marks it unconfirmed), so the simulator plays either: 'omitted'
+ * like the folder listing without includeHiddenFolders, 'returned' like the listing with it. The delta takes no
+ * includeHiddenFolders parameter.
  */
 export type HiddenFolderPlay = 'omitted' | 'returned';
 
@@ -47,11 +48,12 @@ type TokenBody =
 type TokenState = TokenBody & { generation: number };
 
 /**
- * The hierarchy delta of one mailbox (`GET /users/{id}/mailFolders/delta`, graph-facts §4): one flat list of every
- * folder below msgfolderroot at any depth on the first round, then, from its deltaLink, the folders added, changed
- * (renamed, moved, hidden or shown; with only the changed properties, the least Graph promises) or removed
- * (`@removed`) since. A token is the snapshot of the hierarchy its round was taken at, so a change made while a round
- * is being paged through shows up in the next round. expire() makes every token so far answer 410.
+ * The hierarchy delta of one mailbox (`GET /users/{id}/mailFolders/delta`; docs/graph-behaviour.md,
+ * "Folder hierarchy delta"): one flat list of every folder below msgfolderroot at any depth on the first round, then,
+ * from its deltaLink, the folders added, changed (renamed, moved, hidden or shown; with only the changed properties,
+ * the least Graph promises) or removed (`@removed`) since. A token is the snapshot of the hierarchy its round was taken
+ * at, so a change made while a round is being paged through shows up in the next round. expire() makes every token so
+ * far answer 410.
  */
 export class FolderDeltaSync {
     hiddenFolders: HiddenFolderPlay = 'omitted';

@@ -12,8 +12,9 @@ const DEFAULT_FOLDER_PAGE = 10;
 const MAX_FOLDER_DELTA_PAGE = 1000;
 
 /**
- * GET /mailFolders (children of msgfolderroot) and GET /mailFolders/{id}/childFolders (graph-facts §4): 10 per page
- * unless $top, hidden folders only with includeHiddenFolders=true, search folders listed with their @odata.type.
+ * GET /mailFolders (children of msgfolderroot) and GET /mailFolders/{id}/childFolders (docs/graph-behaviour.md,
+ * "Folder hierarchy delta"): 10 per page unless $top, hidden folders only with includeHiddenFolders=true, search
+ * folders listed with their @odata.type.
  */
 export function listFolders(ctx: GraphContext): JsonReply {
     for (const option of ['$filter', '$orderby', '$search', '$expand']) {
@@ -57,9 +58,10 @@ export function getFolder(ctx: GraphContext): JsonReply {
 }
 
 /**
- * GET /users/{u}/mailFolders/delta (graph-facts §4): the whole hierarchy flat, then only what changed, paged by
- * `Prefer: odata.maxpagesize` (10 by default). $select counts only on the first request and travels in the tokens;
- * a stale token answers 410 SyncStateNotFound like message delta. Search folders are listed with their @odata.type.
+ * GET /users/{u}/mailFolders/delta (docs/graph-behaviour.md, "Folder hierarchy delta"): the whole hierarchy flat, then
+ * only what changed, paged by `Prefer: odata.maxpagesize` (10 by default). $select counts only on the first request and
+ * travels in the tokens; a stale token answers 410 SyncStateNotFound like message delta. Search folders are listed with
+ * their @odata.type.
  */
 export function folderDelta(ctx: GraphContext): JsonReply {
     for (const option of ['$filter', '$orderby', '$search', '$expand', '$top']) {

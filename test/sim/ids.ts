@@ -1,6 +1,7 @@
 /**
  * Outlook ids as the simulator issues them. Real ids are URL-safe base64 carrying '-', '_' and '=' and are
- * case-sensitive (graph-facts §8, §13); the simulator keeps all three characters so clients that mangle them fail.
+ * case-sensitive (docs/graph-behaviour.md, "Immutable ids"); the simulator keeps all three characters so clients that
+ * mangle them fail.
  *
  * A message has two forms. The immutable id (returned with `Prefer: IdType="ImmutableId"`) survives moves inside the
  * mailbox. The regular id embeds the folder, so it changes when the message moves, and an old regular id stops

@@ -1,7 +1,8 @@
 /**
  * The Microsoft Graph tenant simulator: an in-process HTTPS server playing one tenant's Entra ID token endpoints and
- * the Graph v1.0 calls a mail backup makes, faithful to graph-facts.md (ids, paging, delta, throttling, errors).
- * Tests build a Tenant, start the simulator, point the real SDKs at `sim.url`, then mutate the tenant and check.
+ * the Graph v1.0 calls a mail backup makes, faithful to docs/graph-behaviour.md (ids, paging, delta, throttling,
+ * errors). Tests build a Tenant, start the simulator, point the real SDKs at `sim.url`, then mutate the tenant and
+ * check.
  */
 export { createTestCertificates, type TestCertificates } from './certs';
 export { REQUEST_KINDS, type Counters, type RequestKind } from './counters';

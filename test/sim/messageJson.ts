@@ -74,7 +74,8 @@ export function attachmentJson(attachment: SimAttachment, select?: string[]): Js
     if (!select && attachment.kind === 'file') json['@odata.mediaContentType'] = attachment.contentType;
     for (const name of ATTACHMENT_PROPERTIES) {
         if (select && !select.includes(name) && name !== 'id') continue;
-        // Only a file attachment has contentBytes; an item has its `item`, a reference no content (graph-facts §7).
+        // Only a file attachment has contentBytes; an item has its `item`, a reference no content
+        // (docs/graph-behaviour.md, "Attachments as JSON").
         if (name === 'contentBytes' && attachment.kind !== 'file') continue;
         json[name] = name === 'contentBytes' ? Buffer.concat([...attachment.chunks()]).toString('base64') : all[name];
     }

@@ -14,7 +14,8 @@ export interface MessageQuery {
 
 /**
  * $select and $expand of message requests. The only extended property the simulator knows is PR_MESSAGE_SIZE
- * (graph-facts §6); a filter for any other returns an empty list, as for a property that is not set.
+ * (docs/graph-behaviour.md, "Message content and change detection"); a filter for any other returns an empty list, as
+ * for a property that is not set.
  */
 export function parseMessageQuery(query: URLSearchParams, allowAttachments: boolean): MessageQuery {
     const result: MessageQuery = {

@@ -18,7 +18,10 @@ export function getMessage(ctx: GraphContext): JsonReply {
     return { status: 200, json, headers: preferenceApplied(ctx) };
 }
 
-/** GET .../messages/{id}/$value: the exact MIME, streamed as text/plain without Content-Length (graph-facts §7). */
+/**
+ * GET .../messages/{id}/$value: the exact MIME, streamed as text/plain without Content-Length (docs/graph-behaviour.md,
+ * "The Graph client library").
+ */
 export function getMessageValue(ctx: GraphContext, onServed: (immutableId: string) => void): StreamReply {
     const { mailbox } = requireMailbox(ctx);
     const message = requireMessage(ctx, mailbox);

@@ -89,7 +89,8 @@ export class RequestPipeline {
 
     private async answerGraph(req: IncomingMessage, res: ServerResponse, request: GraphRequest): Promise<void> {
         const { route, url, user, mailbox, midBody, ids, lost } = request;
-        // An upload session's URL carries its own token and is called without a bearer token (graph-facts §10).
+        // An upload session's URL carries its own token and is called without a bearer token (docs/graph-behaviour.md,
+        // "Restore writes").
         const denied = route.kind === 'upload' ? undefined : this.checkToken(req);
         if (denied) return this.send(res, errorReply(denied, ids), false);
         if (mailbox) {

@@ -43,8 +43,8 @@ export async function writeReply(res: ServerResponse, reply: Reply, options: Wri
 }
 
 /**
- * $value as Graph sends it: chunked, no Content-Length (graph-facts §7, §13), written with backpressure so a
- * 150 MB message never sits in memory, and paced when a bandwidth cap is set.
+ * $value as Graph sends it: chunked, no Content-Length (docs/graph-behaviour.md, "The Graph client library"), written
+ * with backpressure so a 150 MB message never sits in memory, and paced when a bandwidth cap is set.
  */
 async function writeStream(res: ServerResponse, reply: StreamReply, options: WriteOptions): Promise<void> {
     let closed = false;

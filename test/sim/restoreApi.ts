@@ -21,14 +21,15 @@ import type { JsonReply, Reply, StreamReply } from './reply';
 import type { GraphHandler } from './routes';
 
 /**
- * The writes a restore makes (graph-facts §10): folders, messages as JSON (with the extended properties that clear
- * the draft flag and set the original times) or as MIME (always a draft), file attachments up to the request cap,
- * and upload sessions for large ones. Every write needs Mail.ReadWrite and counts against the mailbox's upload budget.
+ * The writes a restore makes (docs/graph-behaviour.md, "Restore writes"): folders, messages as JSON (with the extended
+ * properties that clear the draft flag and set the original times) or as MIME (always a draft), file attachments up to
+ * the request cap, and upload sessions for large ones. Every write needs Mail.ReadWrite and counts against the
+ * mailbox's upload budget.
  */
 
-/** Every Graph write is capped at 4 MB (graph-facts §10: 413 "Request entity too large"). */
+/** Every Graph write is capped at 4 MB (413 "Request entity too large"; docs/graph-behaviour.md, "Restore writes"). */
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
-/** Upload sessions are for attachments of 3 MB to 150 MB (graph-facts §10). */
+/** Upload sessions are for attachments of 3 MB to 150 MB (docs/graph-behaviour.md, "Restore writes"). */
 const MIN_SESSION_BYTES = 3 * 1024 * 1024;
 const MAX_SESSION_BYTES = 150 * 1024 * 1024;
 const SESSION_LIFETIME_MS = 15 * 60_000;

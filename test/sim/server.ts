@@ -28,7 +28,10 @@ export interface SimulatorOptions {
     /** Request budget per mailbox and window before 429 TooManyRequests; default 10,000 per 600,000 ms. */
     requestsPerWindow?: number;
     windowMs?: number;
-    /** Upload budget per mailbox and window before 429; default 150 MiB per 300,000 ms (graph-facts §9). */
+    /**
+     * Upload budget per mailbox and window before 429; default 150 MiB per 300,000 ms (docs/graph-behaviour.md,
+     * "Throttling").
+     */
     uploadBytesPerWindow?: number;
     uploadWindowMs?: number;
     /** Lifetime of issued access tokens; default 3599. */

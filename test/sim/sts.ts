@@ -2,8 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { JsonReply } from './reply';
 
 /**
- * The two Entra ID endpoints ClientSecretCredential calls with instance discovery disabled (graph-facts §1): the
- * OpenID configuration of the authority, then the token POST. Errors use Entra's own shape, not Graph's.
+ * The two Entra ID endpoints ClientSecretCredential calls with instance discovery disabled (docs/graph-behaviour.md,
+ * "Tokens and national clouds"): the OpenID configuration of the authority, then the token POST. Errors use Entra's own
+ * shape, not Graph's.
  */
 export interface StsConfig {
     base: string;
@@ -17,7 +18,10 @@ export interface StsConfig {
 const STS_JSON = 'application/json; charset=utf-8';
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-/** Opaque bearer tokens with an expiry; Graph does not need them to be JWTs (graph-facts §1). */
+/**
+ * Opaque bearer tokens with an expiry; Graph does not need them to be JWTs (docs/graph-behaviour.md,
+ * "Tokens and national clouds").
+ */
 export class AccessTokens {
     private readonly expiries = new Map<string, number>();
 
@@ -160,7 +164,10 @@ function missing(parameter: string): JsonReply {
     );
 }
 
-/** Entra's error body (graph-facts §1): AADSTS code and trace lines in the description, codes listed apart. */
+/**
+ * Entra's error body (docs/graph-behaviour.md, "Tokens and national clouds"): AADSTS code and trace lines in the
+ * description, codes listed apart.
+ */
 export function entraError(status: number, error: string, code: number, description: string): JsonReply {
     const traceId = randomUUID();
     const correlationId = randomUUID();

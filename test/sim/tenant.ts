@@ -13,7 +13,10 @@ export interface TenantOptions {
 export class Tenant {
     readonly domain: string;
     readonly rng: Rng;
-    /** The application permission granted for mail: with Mail.Read only, every write answers 403 (graph-facts §12). */
+    /**
+     * The application permission granted for mail: with Mail.Read only, every write answers 403
+     * (docs/graph-behaviour.md, "Permissions").
+     */
     mailPermission: 'Mail.Read' | 'Mail.ReadWrite' = 'Mail.ReadWrite';
     private readonly byKey = new Map<string, SimUser>();
     private readonly ordered: SimUser[] = [];

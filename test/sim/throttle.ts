@@ -5,14 +5,17 @@ export interface ThrottleLimits {
     mailboxConcurrency: number;
     requestsPerWindow: number;
     windowMs: number;
-    /** Bytes of request bodies (POST, PUT) per mailbox and upload window: 150 MB per 5 minutes (graph-facts §9). */
+    /**
+     * Bytes of request bodies (POST, PUT) per mailbox and upload window: 150 MB per 5 minutes (docs/graph-behaviour.md,
+     * "Throttling").
+     */
     uploadBytesPerWindow: number;
     uploadWindowMs: number;
 }
 
 /**
- * Outlook's per app+mailbox limits (graph-facts §9): a few concurrent requests, and a request budget per window.
- * A slot is held until the response is finished, a streamed $value included.
+ * Outlook's per app+mailbox limits (docs/graph-behaviour.md, "Throttling"): a few concurrent requests, and a request
+ * budget per window. A slot is held until the response is finished, a streamed $value included.
  */
 export class MailboxThrottle {
     private readonly active = new Map<string, number>();
@@ -77,7 +80,7 @@ export class MailboxThrottle {
     }
 }
 
-/** Graph's 429, with the seconds to wait (graph-facts §9). */
+/** Graph's 429, with the seconds to wait (docs/graph-behaviour.md, "Throttling"). */
 function tooManyRequests(seconds: number): GraphError {
     return new GraphError(
         429,

@@ -4,9 +4,10 @@ import type { FlagStatus, MessageInput, SimMessage } from './message';
 import type { Rng } from './rng';
 
 /**
- * member: licensed user with a mailbox. shared: shared mailbox (a disabled account with mail set, graph-facts §3).
- * noMailbox: no Exchange mailbox and no mail address. guest: B2B guest, no mailbox. notEnabled: mail is set but the
- * mailbox is not reachable through REST (inactive, soft-deleted or on-premises).
+ * member: licensed user with a mailbox. shared: shared mailbox (a disabled account with mail set:
+ * docs/graph-behaviour.md, "Users and shared mailboxes"). noMailbox: no Exchange mailbox and no mail address. guest:
+ * B2B guest, no mailbox. notEnabled: mail is set but the mailbox is not reachable through REST (inactive, soft-deleted
+ * or on-premises).
  */
 export type UserKind = 'member' | 'shared' | 'noMailbox' | 'guest' | 'notEnabled';
 
