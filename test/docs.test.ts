@@ -1,0 +1,69 @@
+/**
+ * Comments and settings may cite only documents a reader of the repository can open: files under docs/. The
+ * project's old notes outside the repository (built from parts here, so this file does not cite them itself) must not
+ * come back, and a cited docs/ file must exist.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '..');
+const SCANNED = ['src', 'test', 'infra', 'host.json'];
+const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'coverage']);
+const OUTSIDE_NOTES = [
+    ['graph', 'facts'],
+    ['azure-functions', 'facts'],
+    ['prior', 'art'],
+].map((parts) => parts.join('-'));
+const OUTSIDE_CITATION = new RegExp(`\\b(${OUTSIDE_NOTES.join('|')})\\b`);
+const DOCS_CITATION = /\bdocs\/[\w./-]*?\.md\b/g;
+
+function filesUnder(relative: string): string[] {
+    const absolute = path.join(ROOT, relative);
+    if (!existsSync(absolute)) return [];
+    if (!statSync(absolute).isDirectory()) return [relative];
+    return readdirSync(absolute, { withFileTypes: true }).flatMap((entry) => {
+        if (entry.isDirectory() && SKIPPED_DIRS.has(entry.name)) return [];
+        return filesUnder(path.join(relative, entry.name));
+    });
+}
+
+interface Line {
+    file: string;
+    number: number;
+    text: string;
+}
+
+function scannedLines(): Line[] {
+    return SCANNED.flatMap(filesUnder).flatMap((file) =>
+        readFileSync(path.join(ROOT, file), 'utf8')
+            .split('\n')
+            .map((text, index) => ({ file: file.split(path.sep).join('/'), number: index + 1, text })),
+    );
+}
+
+describe('citations in src, test, infra and host.json', () => {
+    const lines = scannedLines();
+
+    it('scans the source tree', () => {
+        expect(lines.some((line) => line.file === 'src/config.ts')).toBe(true);
+    });
+
+    it('cite no note kept outside the repository', () => {
+        const outside = lines
+            .filter((line) => OUTSIDE_CITATION.test(line.text))
+            .map((line) => `${line.file}:${line.number}: ${line.text.trim()}`);
+        expect(outside).toEqual([]);
+    });
+
+    it('cite only docs/ files that exist', () => {
+        const missing = lines.flatMap((line) =>
+            [...line.text.matchAll(DOCS_CITATION)]
+                .map((match) => match[0])
+                .filter((cited) => !existsSync(path.join(ROOT, cited)))
+                .map((cited) => `${line.file}:${line.number}: ${cited}`),
+        );
+        expect(missing).toEqual([]);
+    });
+});
