@@ -18,6 +18,8 @@ const OUTSIDE_NOTES = [
 ].map((parts) => parts.join('-'));
 const OUTSIDE_CITATION = new RegExp(`\\b(${OUTSIDE_NOTES.join('|')})\\b`);
 const DOCS_CITATION = /\bdocs\/[\w./-]*?\.md\b/g;
+/** A citation `(docs/<file>.md, "Section")`: the section is a heading of that file (or the start of one). */
+const SECTION_CITATION = /\b(docs\/[\w./-]*?\.md), "([^"]+)"/g;
 
 function filesUnder(relative: string): string[] {
     const absolute = path.join(ROOT, relative);
@@ -63,6 +65,21 @@ describe('citations in src, test, infra and host.json', () => {
                 .map((match) => match[0])
                 .filter((cited) => !existsSync(path.join(ROOT, cited)))
                 .map((cited) => `${line.file}:${line.number}: ${cited}`),
+        );
+        expect(missing).toEqual([]);
+    });
+
+    it('cite only sections that docs/ files have', () => {
+        const headings = (doc: string) =>
+            readFileSync(path.join(ROOT, doc), 'utf8')
+                .split('\n')
+                .filter((text) => /^#+ /.test(text))
+                .map((text) => text.replace(/^#+ /, ''));
+        const missing = lines.flatMap((line) =>
+            [...line.text.matchAll(SECTION_CITATION)]
+                .filter(([, doc]) => existsSync(path.join(ROOT, doc)))
+                .filter(([, doc, section]) => !headings(doc).some((heading) => heading.startsWith(section)))
+                .map(([cited]) => `${line.file}:${line.number}: ${cited}`),
         );
         expect(missing).toEqual([]);
     });

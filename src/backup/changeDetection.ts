@@ -8,8 +8,9 @@ import type { MessageEntity } from '../store/entities';
  * - updated: read state, flag, categories, folder (a move) — metadata only, no download;
  * - unchanged: nothing to do.
  * changeKey alone cannot tell these apart for received mail: marking as read changes it too
- * (docs/graph-behaviour.md, "Change detection"). Only drafts change content in Exchange, and nothing the delta page
- * shows (subject, 255-character preview, size) catches every edit, so a draft is read again on every new changeKey.
+ * (docs/graph-behaviour.md, "Message content and change detection"). Only drafts change content in Exchange, and
+ * nothing the delta page shows (subject, 255-character preview, size) catches every edit, so a draft is read again on
+ * every new changeKey.
  */
 export type Change = 'new' | 'contentChanged' | 'updated' | 'unchanged';
 

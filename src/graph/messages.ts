@@ -39,7 +39,7 @@ const DELTA_SELECT = [
     'from',
 ].join(',');
 
-/** PR_MESSAGE_SIZE: v1.0 has no size property (docs/graph-behaviour.md, "Message size"). */
+/** PR_MESSAGE_SIZE: v1.0 has no size property (docs/graph-behaviour.md, "Message content and change detection"). */
 const SIZE_PROPERTY = 'Integer 0x0E08';
 const SIZE_TAG = { type: 'integer', tag: 0x0e08 };
 
@@ -64,7 +64,8 @@ export function messageSize(message: DeltaMessage): number | undefined {
 
 /**
  * Graph answers with an extended property's id normalised, not as it was asked for: `Integer 0x0E08` comes back as
- * `Integer 0xe08` (docs/graph-behaviour.md, "Message size"). So ids are compared by type and tag number.
+ * `Integer 0xe08` (docs/graph-behaviour.md, "Message content and change detection"). So ids are compared by type and
+ * tag number.
  */
 export function isPropertyTag(id: string, wanted: { type: string; tag: number }): boolean {
     const [, type = '', hex = ''] = /^\s*(\w+)\s+0x([0-9a-f]+)\s*$/i.exec(id) ?? [];
@@ -79,7 +80,10 @@ export function getMessageMetadata(graph: MailboxGraph, messageId: string): Prom
     );
 }
 
-/** The exact MIME bytes of a message, as a stream: messages reach 150 MB (docs/graph-behaviour.md, "MIME"). */
+/**
+ * The exact MIME bytes of a message, as a stream: messages reach 150 MB
+ * (docs/graph-behaviour.md, "Message content and change detection").
+ */
 export function openMime(graph: MailboxGraph, messageId: string): Promise<Readable> {
     return graph.openStream(`${graph.userPath}/messages/${encodeURIComponent(messageId)}/$value`);
 }
