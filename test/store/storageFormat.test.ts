@@ -4,16 +4,18 @@
  * fields, and the index snapshot header. The doc marks each property table with `<!-- entity: Name -->`, Name being
  * the TypeScript interface whose own properties the table lists.
  */
+import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { odata, TableServiceClient } from '@azure/data-tables';
+import { odata, TableClient, TableServiceClient } from '@azure/data-tables';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 import { MESSAGE_COPY_SCHEMA } from '../../src/mime/messageCopy';
 import { SNAPSHOT_TABLES } from '../../src/store/indexSnapshot';
 import { openStorage } from '../../src/store/storage';
+import { toTableEntity } from '../../src/store/tableRows';
 import { testConnectionString, uniquePrefix } from '../support/storage';
 
 const ROOT = join(__dirname, '..', '..');
@@ -48,6 +50,28 @@ describe('docs/storage-format.md', () => {
         for (const table of SNAPSHOT_TABLES) expect(documented).toContain(table);
     });
 
+    it('gives the Edm types the service stores: Int32 for a number that fits, Double past 2^31, never Int64', async () => {
+        const connectionString = testConnectionString();
+        const table = TableClient.fromConnectionString(connectionString, uniquePrefix(), {
+            allowInsecureConnection: true,
+        });
+        await table.createTable();
+        // Written the way every store writes its rows (tableRows.ts), read back as the service keeps them.
+        const row = { partitionKey: 'p', rowKey: 'r', text: 'x', empty: '', flag: true, count: 7, bytes: 5 * 2 ** 30 };
+        await table.upsertEntity(toTableEntity(row), 'Replace');
+        expect(await storedEdmTypes(connectionString, table)).toEqual({
+            PartitionKey: 'String',
+            RowKey: 'String',
+            text: 'String',
+            empty: 'String',
+            flag: 'Boolean',
+            count: 'Int32',
+            bytes: 'Double',
+            Timestamp: 'DateTime',
+        });
+        expect(DOC).toMatch(/`Int32\/Double`: a whole number\. .* `Edm\.Int32`, .* as `Edm\.Double`/s);
+    });
+
     it('lists every property the code writes, with its type, and the JSON copy of the schema the code writes', () => {
         expect(formatDrift(DOC)).toEqual([]);
     });
@@ -69,6 +93,41 @@ describe('docs/storage-format.md', () => {
         expect(formatDrift(olderSchema)).toContain(`the doc does not describe schema ${MESSAGE_COPY_SCHEMA}`);
     });
 });
+
+/**
+ * The Edm type of each property of the table's one row, as the service holds it. The SDK cannot tell (it reads an
+ * unannotated JSON number back as Int32 whatever it is), so this asks for full metadata itself: a property of another
+ * type than String, Boolean, Int32 or Double is annotated, and a Double is written with a decimal point.
+ */
+async function storedEdmTypes(connectionString: string, table: TableClient): Promise<Record<string, string>> {
+    const setting = (name: string) => new RegExp(`${name}=([^;]+)`).exec(connectionString)?.[1] ?? '';
+    const url = new URL(`${table.url}/${table.tableName}()`);
+    const date = new Date().toUTCString();
+    const signature = createHmac('sha256', Buffer.from(setting('AccountKey'), 'base64'))
+        .update(`${date}\n/${setting('AccountName')}${url.pathname}`)
+        .digest('base64');
+    const response = await fetch(url, {
+        headers: {
+            'x-ms-date': date,
+            'x-ms-version': '2019-02-02',
+            accept: 'application/json;odata=fullmetadata',
+            authorization: `SharedKeyLite ${setting('AccountName')}:${signature}`,
+        },
+    });
+    const text = await response.text();
+    const body = JSON.parse(text) as { value: Record<string, unknown>[] };
+    const [entity = {}] = body.value;
+    const types: Record<string, string> = {};
+    for (const [name, value] of Object.entries(entity)) {
+        if (name.startsWith('odata.') || name.endsWith('@odata.type')) continue;
+        const annotated = entity[`${name}@odata.type`];
+        if (typeof annotated === 'string') types[name] = annotated.replace(/^Edm\./, '');
+        else if (typeof value === 'boolean') types[name] = 'Boolean';
+        else if (typeof value === 'string') types[name] = 'String';
+        else types[name] = new RegExp(`"${name}":-?\\d+[.eE]`).test(text) ? 'Double' : 'Int32';
+    }
+    return types;
+}
 
 /** What differs between the doc and the code, one line per difference; empty when they agree. */
 function formatDrift(doc: string): string[] {
