@@ -50,7 +50,7 @@ describe('docs/storage-format.md', () => {
         for (const table of SNAPSHOT_TABLES) expect(documented).toContain(table);
     });
 
-    it('gives the Edm types the service stores: Int32 for a number that fits, Double past 2^31, never Int64', async () => {
+    it('names the Edm types the service keeps: Int32 for a number that fits, Double past 2^31', async () => {
         const connectionString = testConnectionString();
         const table = TableClient.fromConnectionString(connectionString, uniquePrefix(), {
             allowInsecureConnection: true,
