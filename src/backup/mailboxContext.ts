@@ -1,29 +1,11 @@
 import type { Limiter } from '../graph/limiter';
 import type { MailboxGraph } from '../graph/mailboxGraph';
+import type { Logger } from '../shared/logger';
+import type { FailedItem, Mailbox } from '../shared/mailbox';
 import type { RunCounters } from '../store/entities';
 import type { IndexWriter } from '../store/messageIndex';
 import type { BackupStorage } from '../store/storage';
 import type { BackupOptions } from './options';
-
-/** A mailbox being backed up, as discovery found it. */
-export interface Mailbox {
-    id: string; // Entra object id: the partition key of everything stored for it
-    userPrincipalName: string;
-    displayName: string;
-    shared: boolean;
-}
-
-export interface FailedItem {
-    id: string;
-    subject: string;
-    folder: string;
-    error: string;
-}
-
-export interface Logger {
-    info(message: string): void;
-    warn(message: string): void;
-}
 
 export type ProgressEvent =
     | { kind: 'folders'; mailbox: string; total: number; messages: number }

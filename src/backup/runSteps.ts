@@ -26,7 +26,7 @@ import { jsonArrayWithin } from '../store/tableLimits';
 import { toTableKey } from '../store/tableKeys';
 import { type Discovery, discoverMailboxes, type MailboxFilter } from './discovery';
 import { backupMailbox, type EngineDeps, type MailboxStatus } from './mailboxBackup';
-import type { FailedItem, Mailbox } from './mailboxContext';
+import type { FailedItem, Mailbox } from '../shared/mailbox';
 import type { BackupOptions } from './options';
 import { mailboxSummaryEvent, runSummaryEvent } from './runEvents';
 

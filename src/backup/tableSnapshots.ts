@@ -6,7 +6,8 @@ import { mapConcurrently } from '../store/concurrency';
 import type { RunCounters } from '../store/entities';
 import type { SnapshotTable } from '../store/indexSnapshot';
 import type { BackupStorage } from '../store/storage';
-import type { Logger, Mailbox } from './mailboxContext';
+import type { Logger } from '../shared/logger';
+import type { Mailbox } from '../shared/mailbox';
 
 const PARALLEL_MAILBOXES = 4;
 /** Shown as the holder of a mailbox's lock while its tables are rebuilt. */

@@ -1,6 +1,7 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 
-import type { Logger, ProgressEvent } from '../backup/mailboxContext';
+import type { Logger } from '../shared/logger';
+import type { ProgressEvent } from '../backup/mailboxContext';
 
 export interface Reporter extends Logger {
     progress(event: ProgressEvent): void;

@@ -1,7 +1,7 @@
 /** The backup orchestration's activities: thin adapters from Durable inputs to the engine's run steps. */
 import * as df from 'durable-functions';
 
-import type { Mailbox } from '../backup/mailboxContext';
+import type { Mailbox } from '../shared/mailbox';
 import { DEFAULT_OPTIONS } from '../backup/options';
 import {
     APP_OWNER,

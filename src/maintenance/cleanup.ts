@@ -41,7 +41,7 @@ import { type ContentStore, type ListedBlob, REUSE_MARK_AGE_MS } from '../store/
 import type { RunEntity } from '../store/entities';
 import type { RunHistory } from '../store/runHistory';
 import type { BackupStorage } from '../store/storage';
-import type { Logger } from '../backup/mailboxContext';
+import type { Logger } from '../shared/logger';
 
 export interface CleanupOptions {
     days: number;

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { Logger } from '../backup/mailboxContext';
+import type { Logger } from '../shared/logger';
 import { listRunsNewestFirst, userPrincipalNames } from './stats';
 import { mapConcurrently } from '../store/concurrency';
 import type { BackupStorage } from '../store/storage';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { EngineDeps } from '../backup/mailboxBackup';
-import type { FailedItem } from '../backup/mailboxContext';
+import type { FailedItem } from '../shared/mailbox';
 import { AuthenticationError, BackupError, ConfigError } from '../shared/errors';
 import { classifyGraphError, describe, toBackupError } from '../graph/graphErrors';
 import { MailboxGraph } from '../graph/mailboxGraph';

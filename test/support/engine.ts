@@ -1,5 +1,7 @@
 import type { EngineDeps } from '../../src/backup/mailboxBackup';
-import type { Logger, Mailbox, ProgressEvent } from '../../src/backup/mailboxContext';
+import type { Logger } from '../../src/shared/logger';
+import type { Mailbox } from '../../src/shared/mailbox';
+import type { ProgressEvent } from '../../src/backup/mailboxContext';
 import { loadGraphSettings } from '../../src/config';
 import { createCredential } from '../../src/graph/credentials';
 import { createGraphClient } from '../../src/graph/graphClient';
