@@ -100,7 +100,7 @@ export interface FolderEntity {
 }
 
 export type BackupType = 'full' | 'incremental';
-/** A 'verify' run re-read stored content (src/recovery/verify.ts); it backs nothing up. */
+/** A 'verify' run re-read stored content (src/maintenance/verify.ts); it backs nothing up. */
 export type RunType = BackupType | 'verify';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 
@@ -140,7 +140,7 @@ export interface RunEntity extends RunCounters {
     // mailbox rows into graphRequests again and again (an activity may run twice) and still include them.
     discoveryRequests?: number;
     discoveryThrottled?: number;
-    problemsFound?: number; // verify runs: problems found (see src/recovery/verify.ts)
+    problemsFound?: number; // verify runs: problems found (see src/maintenance/verify.ts)
 }
 
 /** `mailboxruns` table: one row per mailbox per run. PartitionKey = runId, RowKey = mailbox id. */
