@@ -24,6 +24,3 @@ export class GraphUnavailableError extends BackupError {}
 
 /** Azure Storage could not be reached or refused a write. */
 export class StorageError extends BackupError {}
-
-/** Another run holds the lock on this mailbox. */
-export class MailboxBusyError extends BackupError {}
