@@ -13,8 +13,10 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 import { MESSAGE_COPY_SCHEMA } from '../../src/mime/messageCopy';
+import { HIERARCHY_ROW_KEY } from '../../src/store/folderState';
 import { SNAPSHOT_TABLES } from '../../src/store/indexSnapshot';
 import { openStorage } from '../../src/store/storage';
+import { MAX_KEY_LENGTH, toTableKey } from '../../src/store/tableKeys';
 import { toTableEntity } from '../../src/store/tableRows';
 import { testConnectionString, uniquePrefix } from '../support/storage';
 
@@ -74,6 +76,20 @@ describe('docs/storage-format.md', () => {
 
     it('lists every property the code writes, with its type, and the JSON copy of the schema the code writes', () => {
         expect(formatDrift(DOC)).toEqual([]);
+    });
+
+    it('gives the key rules of the code: its example, the lone surrogate escape, the digest form and its lengths', () => {
+        const [, id = '', key = ''] = /Example: `([^`]+)` becomes `([^`]+)`/.exec(DOC) ?? [];
+        expect(toTableKey(id)).toBe(key);
+        expect(toTableKey('a\ud800b')).toBe('a!uD800b');
+        expect(DOC).toContain('becomes `!u` and four uppercase hex digits');
+        const digest = toTableKey('x'.repeat(MAX_KEY_LENGTH + 1));
+        const prefixLength = digest.indexOf('!!');
+        expect(digest.slice(prefixLength + 2)).toMatch(/^[0-9a-f]{64}$/);
+        expect(DOC).toContain(
+            `longer than ${MAX_KEY_LENGTH} UTF-16 code units, the key is instead: its first ${prefixLength}`,
+        );
+        expect(DOC).toContain(`RowKey \`${HIERARCHY_ROW_KEY}\``);
     });
 
     it('is found to drift when a property, a table of properties or the schema version is missing', () => {
