@@ -28,11 +28,6 @@ export interface AppSettings {
     retentionDays: number;
 }
 
-export interface Settings {
-    graph: GraphSettings;
-    storage: StorageLocation;
-}
-
 export const PUBLIC_CLOUD = {
     authorityHost: 'https://login.microsoftonline.com',
     graphEndpoint: 'https://graph.microsoft.com',
@@ -50,10 +45,6 @@ export function readEnvFile(path: string): Env {
         throw new ConfigError(`Cannot read the env file ${path} (${reason}).`, { cause: error });
     }
     return parseEnv(text);
-}
-
-export function loadSettings(env: Env): Settings {
-    return { graph: loadGraphSettings(env), storage: loadStorageLocation(env) };
 }
 
 export function loadGraphSettings(env: Env): GraphSettings {
