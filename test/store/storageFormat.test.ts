@@ -78,7 +78,7 @@ describe('docs/storage-format.md', () => {
         expect(formatDrift(DOC)).toEqual([]);
     });
 
-    it('gives the key rules of the code: its example, the lone surrogate escape, the digest form and its lengths', () => {
+    it('gives the key rules: its example, the lone surrogate escape, the digest form and its lengths', () => {
         const [, id = '', key = ''] = /Example: `([^`]+)` becomes `([^`]+)`/.exec(DOC) ?? [];
         expect(toTableKey(id)).toBe(key);
         expect(toTableKey('a\ud800b')).toBe('a!uD800b');
