@@ -307,7 +307,7 @@ function toBuffer(chunk: unknown): Buffer {
 
 /**
  * Best effort: the content is already safe (or the put already failed with its own error). A staging blob
- * left behind is harmless, and cleanup removes staging/ blobs older than a day.
+ * left behind is harmless, and cleanup removes staging/ blobs past its grace of three days.
  */
 async function deleteStaging(staging: BlockBlobClient): Promise<void> {
     try {
