@@ -114,7 +114,7 @@ export async function cleanup(storage: BackupStorage, options: CleanupOptions): 
         log?.warn(`cleanup: ${report.skipped}; deleted messages and blobs are left for a later cleanup`);
     }
     const references = new Set<string>();
-    const mailboxIds = await listMailboxIds(storage);
+    const mailboxIds = await storage.index.listMailboxIds();
     const snapshotsBefore = new Date(Math.max(now - options.days * DAY_MS, now - SNAPSHOT_KEEP_MS));
     await mapConcurrently(mailboxIds, PARALLEL_MAILBOXES, (mailboxId) =>
         pruneMailbox(storage, mailboxId, {
@@ -186,12 +186,6 @@ async function lockedMailboxes(content: ContentStore): Promise<string[]> {
         if (blob.leased) locked.push(blob.name.slice(LOCK_PREFIX.length));
     }
     return locked;
-}
-
-async function listMailboxIds(storage: BackupStorage): Promise<string[]> {
-    const ids = new Set<string>();
-    for await (const row of storage.index.listAll(['partitionKey'])) ids.add(row.partitionKey);
-    return [...ids];
 }
 
 interface MailboxPruning {

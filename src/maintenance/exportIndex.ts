@@ -65,7 +65,7 @@ export async function exportIndex(
 
 /** The export document in pieces; counts what it wrote into `summary`. */
 export async function* indexJson(storage: BackupStorage, now: Date, summary: ExportSummary): AsyncGenerator<string> {
-    const mailboxIds = await listMailboxIds(storage);
+    const mailboxIds = await storage.index.listMailboxIds();
     const newestFirst = await listRunsNewestFirst(storage.runs);
     const names = await userPrincipalNames(
         storage.runs,
@@ -85,13 +85,6 @@ export async function* indexJson(storage: BackupStorage, now: Date, summary: Exp
         summary.mailboxes++;
     }
     yield `${mailboxIds.length === 0 ? '' : '\n  '}]\n}\n`;
-}
-
-/** Distinct partitions of the messages table, reading only the keys. */
-async function listMailboxIds(storage: BackupStorage): Promise<string[]> {
-    const ids = new Set<string>();
-    for await (const row of storage.index.listAll(['partitionKey'])) ids.add(row.partitionKey);
-    return [...ids];
 }
 
 async function* listFolders(storage: BackupStorage, mailboxId: string): AsyncGenerator<ExportedFolder> {

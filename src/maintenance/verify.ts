@@ -113,7 +113,7 @@ export async function verifyBackup(
     };
 
     const blobs = await listContentBlobs(storage);
-    const mailboxIds = options.mailboxId ? [options.mailboxId] : await listMailboxIds(storage);
+    const mailboxIds = options.mailboxId ? [options.mailboxId] : await storage.index.listMailboxIds();
     const names = await userPrincipalNames(
         storage.runs,
         (await listRunsNewestFirst(storage.runs)).map((run) => run.runId),
@@ -321,12 +321,6 @@ async function listContentBlobs(storage: BackupStorage): Promise<Map<string, { s
         for await (const blob of storage.content.listBlobs(prefix)) blobs.set(blob.name, blob);
     }
     return blobs;
-}
-
-async function listMailboxIds(storage: BackupStorage): Promise<string[]> {
-    const ids = new Set<string>();
-    for await (const row of storage.index.listAll(['partitionKey'])) ids.add(row.partitionKey);
-    return [...ids];
 }
 
 /** Why orphans cannot be told apart now ('' when they can): a backup run in progress. */

@@ -83,6 +83,13 @@ export class MessageIndex {
         return listRows<Pick<MessageEntity, K>>(this.tables.messages, undefined, select);
     }
 
+    /** The mailboxes with at least one row: the distinct partitions, reading only the keys. */
+    async listMailboxIds(): Promise<string[]> {
+        const ids = new Set<string>();
+        for await (const row of this.listAll(['partitionKey'])) ids.add(row.partitionKey);
+        return [...ids];
+    }
+
     writer(mailboxId: string): IndexWriter {
         return new IndexWriter(mailboxId, this.tables);
     }

@@ -155,6 +155,7 @@ describe('MessageIndex', () => {
         expect((await collect(index.listMailbox('mbx-folders'))).length).toBe(3);
         const all = await collect(index.listAll(['partitionKey']));
         expect(all.filter((row) => row.partitionKey === 'mbx-folders').length).toBe(3);
+        expect((await index.listMailboxIds()).filter((id) => id === 'mbx-folders')).toEqual(['mbx-folders']);
     });
 
     it("lists one message's versions and attachments without its neighbours'", async () => {
