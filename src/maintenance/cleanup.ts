@@ -27,21 +27,19 @@
  *   started, and its row, written within ROW_AFTER_PUT_MS, was there for (a). Nothing here depends on
  *   whether a run is in progress.
  * - A purged message may be revived by a backup that read its row just before: the purge of deleted
- *   messages (and, to be safe, the blob collection) is skipped while a backup is busy, checked at the
- *   start and again before blobs are deleted. Busy: a run recorded as running that started within
- *   STALE_RUN_MS, or, whatever its age, a mailbox lock held right now (a live process keeps renewing its
- *   lease, which lapses soon after a crash: mailboxLocks.ts), so a first backup that takes a week still
- *   counts. A backup starting during the purge can still race it: schedule cleanup apart from backups.
+ *   messages (and, to be safe, the blob collection) is skipped while a backup is busy (backupInProgress.ts),
+ *   checked at the start and again before blobs are deleted. A backup starting during the purge can still
+ *   race it: schedule cleanup apart from backups.
  * - Mailboxes are found through their message rows. Version or attachment rows of a mailbox with none
  *   (a crash before its first message row was written) are not read, so the blobs only they name may be
  *   collected; the mailbox's next backup stores that content again.
  */
 import { mapConcurrently } from '../store/concurrency';
 import { type ContentStore, type ListedBlob, REUSE_MARK_AGE_MS } from '../store/contentStore';
-import type { RunEntity } from '../store/entities';
 import type { RunHistory } from '../store/runHistory';
 import type { BackupStorage } from '../store/storage';
 import type { Logger } from '../shared/logger';
+import { backupInProgress, lockedMailboxes, STALE_RUN_MS } from './backupInProgress';
 
 export interface CleanupOptions {
     days: number;
@@ -70,14 +68,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 const ROW_AFTER_PUT_MS = 2 * DAY_MS;
 const BLOB_GRACE_MS = REUSE_MARK_AGE_MS + ROW_AFTER_PUT_MS;
-/**
- * A run still 'running' this long after its start, with no mailbox lock held, is taken for a crashed
- * process: it no longer blocks cleanup, and its start counts as its end.
- */
-const STALE_RUN_MS = 3 * DAY_MS;
 const BLOB_PREFIXES = ['content/', 'attachments/'];
 const STAGING_PREFIX = 'staging/';
-const LOCK_PREFIX = 'locks/';
 const PARALLEL_MAILBOXES = 4;
 /**
  * How long an index snapshot that a later full one supersedes is kept: a window to undo a bad change to
@@ -109,7 +101,7 @@ export async function cleanup(storage: BackupStorage, options: CleanupOptions): 
     report.runsDeleted = await pruneRuns(storage.runs, cutoff, crashedBefore);
     log?.info(`cleanup: deleted ${report.runsDeleted} runs that ended before ${cutoff}`);
 
-    report.skipped = await busyReason(storage, staleBefore);
+    report.skipped = await backupInProgress(storage, options.now);
     if (report.skipped) {
         log?.warn(`cleanup: ${report.skipped}; deleted messages and blobs are left for a later cleanup`);
     }
@@ -134,7 +126,7 @@ export async function cleanup(storage: BackupStorage, options: CleanupOptions): 
 
     const graceBefore = new Date(now - BLOB_GRACE_MS);
     const garbage = await findGarbage(storage.content, references, graceBefore);
-    report.skipped = await busyReason(storage, staleBefore);
+    report.skipped = await backupInProgress(storage, options.now);
     if (report.skipped) {
         log?.warn(`cleanup: ${report.skipped}; unreferenced blobs are left for a later cleanup`);
         return report;
@@ -164,28 +156,6 @@ async function pruneRuns(runs: RunHistory, cutoff: string, crashedBefore: string
     }
     for (const runId of expired) await runs.deleteRun(runId);
     return expired.length;
-}
-
-/** Why cleanup must not touch what a backup may be writing, or '' when no backup is busy. */
-async function busyReason(storage: BackupStorage, staleBefore: string): Promise<string> {
-    const running: RunEntity[] = [];
-    for await (const run of storage.runs.listRuns(new Date(staleBefore))) {
-        if (run.status === 'running' && !run.endedAt) running.push(run);
-    }
-    const latest = running.at(-1);
-    if (latest) return `backup run ${latest.runId} (started ${latest.startedAt}) is in progress`;
-    const locked = await lockedMailboxes(storage.content);
-    if (locked.length > 0) return `a backup is working on mailbox ${locked[0]} (its lock is held)`;
-    return '';
-}
-
-/** Mailboxes whose lock (locks/<mailbox id>, mailboxLocks.ts) a live backup holds right now. */
-async function lockedMailboxes(content: ContentStore): Promise<string[]> {
-    const locked: string[] = [];
-    for await (const blob of content.listBlobs(LOCK_PREFIX)) {
-        if (blob.leased) locked.push(blob.name.slice(LOCK_PREFIX.length));
-    }
-    return locked;
 }
 
 interface MailboxPruning {

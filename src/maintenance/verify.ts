@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Logger } from '../shared/logger';
+import { backupInProgress } from './backupInProgress';
 import { listRunsNewestFirst, userPrincipalNames } from './stats';
 import { mapConcurrently } from '../store/concurrency';
 import type { BackupStorage } from '../store/storage';
@@ -68,8 +69,6 @@ export interface VerifyReport {
 const MAX_LISTED_PROBLEMS = 1000;
 const PARALLEL_HASHES = 4;
 const CONTENT_PREFIXES = ['content/', 'attachments/'];
-/** A run 'running' longer than this is a crashed process, as cleanup.ts counts it. */
-const STALE_RUN_MS = 3 * 24 * 60 * 60 * 1000;
 
 interface Expectation {
     /** Empty for a JSON copy: only its presence is known. */
@@ -160,7 +159,8 @@ export async function verifyBackup(
     if (options.mailboxId) {
         report.orphanNote = 'only one mailbox was verified; content no row names needs every mailbox read';
     } else {
-        report.orphanNote = await runningBackup(storage, startedAt);
+        const busy = await backupInProgress(storage, startedAt);
+        report.orphanNote = busy && `${busy}: it stores content before the rows naming it`;
         report.orphansChecked = report.orphanNote === '';
     }
     if (report.orphansChecked) {
@@ -321,14 +321,4 @@ async function listContentBlobs(storage: BackupStorage): Promise<Map<string, { s
         for await (const blob of storage.content.listBlobs(prefix)) blobs.set(blob.name, blob);
     }
     return blobs;
-}
-
-/** Why orphans cannot be told apart now ('' when they can): a backup run in progress. */
-async function runningBackup(storage: BackupStorage, now: Date): Promise<string> {
-    for await (const run of storage.runs.listRuns(new Date(now.getTime() - STALE_RUN_MS))) {
-        if (run.status === 'running' && !run.endedAt && run.type !== 'verify') {
-            return `backup run ${run.runId} is in progress: it stores content before the rows naming it`;
-        }
-    }
-    return '';
 }

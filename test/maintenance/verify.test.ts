@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -104,6 +105,25 @@ describe('verification of stored content', () => {
         expect(result.stdout).toMatch(/missing +alice@contoso\.com Inbox\/Projects: "to delete"/);
         // One mailbox cannot tell what no mailbox refers to.
         expect(result.stdout).toContain('orphans:  not checked: only one mailbox was verified');
+    });
+
+    it('does not call content orphaned while a backup holds a mailbox lock, however old its run', async () => {
+        const stray = await r.storage.content.putMime(
+            Readable.from([Buffer.from('stored by a live backup, row to follow')]),
+        );
+        const lock = await r.storage.locks.acquire('bob-mailbox', 'run-started-last-week');
+        if (!lock.acquired) throw new Error('the lock of a fresh mailbox is free');
+        try {
+            const report = await verifyBackup(r.storage);
+
+            expect(report).toMatchObject({ orphansChecked: false, problemCounts: { orphan: 0 } });
+            expect(report.orphanNote).toBe(
+                'a backup is working on mailbox bob-mailbox (its lock is held): it stores content before the rows naming it',
+            );
+            expect(report.problems.map((problem) => problem.blob)).not.toContain(stray.blobName);
+        } finally {
+            await lock.lease.release();
+        }
     });
 
     it('checks sizes without reading content when sampling nothing, and rejects a sample outside 0..1', async () => {
