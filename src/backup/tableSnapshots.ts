@@ -2,7 +2,7 @@
  * The engine's two uses of index snapshots (src/store/indexSnapshot.ts, docs/table-snapshots.md): one
  * after each mailbox's backup, and the rebuild of the tables from them.
  */
-import { mapConcurrently } from '../store/concurrency';
+import { mapConcurrently } from '../shared/concurrency';
 import type { RunCounters } from '../store/entities';
 import type { SnapshotTable } from '../store/indexSnapshot';
 import type { BackupStorage } from '../store/storage';

@@ -34,7 +34,7 @@
  *   (a crash before its first message row was written) are not read, so the blobs only they name may be
  *   collected; the mailbox's next backup stores that content again.
  */
-import { mapConcurrently } from '../store/concurrency';
+import { mapConcurrently } from '../shared/concurrency';
 import { type ContentStore, type ListedBlob, REUSE_MARK_AGE_MS } from '../store/contentStore';
 import type { RunHistory } from '../store/runHistory';
 import type { BackupStorage } from '../store/storage';

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../shared/logger';
 import { backupInProgress } from './backupInProgress';
 import { listRunsNewestFirst, userPrincipalNames } from './stats';
-import { mapConcurrently } from '../store/concurrency';
+import { mapConcurrently } from '../shared/concurrency';
 import type { BackupStorage } from '../store/storage';
 import type { RunEntity } from '../store/entities';
 import { versionRowKey } from '../store/tableKeys';

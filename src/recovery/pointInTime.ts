@@ -16,7 +16,7 @@
  * no history of them. A folder renamed since C keeps the name the message last saw it under.
  */
 import { ConfigError } from '../shared/errors';
-import { mapConcurrently } from '../store/concurrency';
+import { mapConcurrently } from '../shared/concurrency';
 import type { FolderEntity, MessageEntity, RunEntity } from '../store/entities';
 import type { BackupStorage } from '../store/storage';
 

@@ -5,7 +5,7 @@
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 
 import { isNotFound } from './storageErrors';
-import { mapConcurrently } from './concurrency';
+import { mapConcurrently } from '../shared/concurrency';
 
 export interface TableRow {
     partitionKey: string;
