@@ -1,7 +1,8 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 
 import { classifyGraphError, toBackupError } from '../graph/graphErrors';
-import { forEachConcurrently, Limiter } from '../graph/limiter';
+import { Limiter } from '../graph/limiter';
+import { forEachConcurrently } from '../shared/concurrency';
 import { MailboxGraph } from '../graph/mailboxGraph';
 import { GraphMetrics } from '../graph/requestMetrics';
 import { emptyCounters, type FolderEntity, type RunCounters } from '../store/entities';

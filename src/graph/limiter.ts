@@ -34,28 +34,3 @@ export class Limiter {
         }
     }
 }
-
-/**
- * Runs `worker` over `items` with at most `concurrency` at a time. After the first failure no new
- * item is started, and it rejects with that failure only once the items in flight have settled, so
- * nothing keeps working on behalf of a caller that has already given up.
- */
-export async function forEachConcurrently<T>(
-    items: Iterable<T>,
-    concurrency: number,
-    worker: (item: T) => Promise<void>,
-): Promise<void> {
-    const iterator = items[Symbol.iterator]();
-    let failure: { error: unknown } | undefined;
-    const lanes = Array.from({ length: Math.max(1, concurrency) }, async () => {
-        for (let next = iterator.next(); !next.done && !failure; next = iterator.next()) {
-            try {
-                await worker(next.value);
-            } catch (error) {
-                failure ??= { error };
-            }
-        }
-    });
-    await Promise.all(lanes);
-    if (failure) throw failure.error;
-}

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+import { forEachConcurrently } from '../shared/concurrency';
 import { ConfigError } from '../shared/errors';
 import type { BackupStorage } from '../store/storage';
 import { ExportLayout } from './exportLayout';
@@ -74,7 +75,7 @@ export async function exportMailbox(
         asOf: restorePoint ? new Date(restorePoint.endedAt) : undefined,
         folder: options.folder,
     });
-    await forEachMessage(messages, EXPORT_LANES, async (message) => {
+    await forEachConcurrently(messages, EXPORT_LANES, async (message) => {
         if (!message.emlBlob) {
             summary.skippedJsonOnly++;
             return;
@@ -236,18 +237,6 @@ class ChecksumCheck extends Transform {
         if (actual === this.sha256 && this.bytes === this.size) return done();
         done(new Error(`stored content does not match its checksum (${this.bytes} bytes, SHA-256 ${actual})`));
     }
-}
-
-async function forEachMessage(
-    messages: AsyncIterable<MessageAsOf>,
-    lanes: number,
-    task: (message: MessageAsOf) => Promise<void>,
-): Promise<void> {
-    const iterator = messages[Symbol.asyncIterator]();
-    const lane = async (): Promise<void> => {
-        for (let next = await iterator.next(); !next.done; next = await iterator.next()) await task(next.value);
-    };
-    await Promise.all(Array.from({ length: lanes }, lane));
 }
 
 function describeFailure(error: unknown, blob: string): string {

@@ -8,6 +8,7 @@ import { MailboxGraph } from '../graph/mailboxGraph';
 import { MailWriter } from '../graph/mailWriter';
 import { GraphMetrics } from '../graph/requestMetrics';
 import { getUser } from '../graph/user';
+import { forEachConcurrently } from '../shared/concurrency';
 import { findBackedUpMailbox, type MessageAsOf, messagesAsOf } from '../recovery/pointInTime';
 import {
     emptyRestoreCounters,
@@ -134,20 +135,20 @@ export async function restoreMailbox(
             deps.log.warn(`could not restore "${message.subject}" in ${message.folderPath}: ${reason}`);
         }
     };
+    // The lanes take no new message once time is up; what is left waits for the next slice.
+    const untilOutOfTime = async function* (): AsyncGenerator<MessageAsOf> {
+        for (;;) {
+            if (outOfTime()) {
+                stopped = true;
+                return;
+            }
+            const next = await messages.next();
+            if (!next) return;
+            yield next;
+        }
+    };
     try {
-        await Promise.all(
-            Array.from({ length: MESSAGE_LANES }, async () => {
-                for (;;) {
-                    if (outOfTime()) {
-                        stopped = true;
-                        return;
-                    }
-                    const next = await messages.next();
-                    if (!next) return;
-                    await restoreOne(next);
-                }
-            }),
-        );
+        await forEachConcurrently(untilOutOfTime(), MESSAGE_LANES, restoreOne);
         await messages.close();
         await records.flush();
     } catch (error) {

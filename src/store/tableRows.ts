@@ -5,7 +5,7 @@
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 
 import { isNotFound } from './storageErrors';
-import { mapConcurrently } from '../shared/concurrency';
+import { forEachConcurrently } from '../shared/concurrency';
 
 export interface TableRow {
     partitionKey: string;
@@ -82,7 +82,7 @@ export async function upsertRows(table: TableClient, partitionKey: string, rows:
  */
 export async function deleteRows(table: TableClient, partitionKey: string, rowKeys: readonly string[]): Promise<void> {
     const rows = [...new Set(rowKeys)].map((rowKey) => ({ partitionKey, rowKey }));
-    await mapConcurrently(chunk(rows, TRANSACTION_LIMIT), PARALLEL_TRANSACTIONS, async (batch) => {
+    await forEachConcurrently(chunk(rows, TRANSACTION_LIMIT), PARALLEL_TRANSACTIONS, async (batch) => {
         try {
             await table.submitTransaction(batch.map((row): TransactionAction => ['delete', row]));
         } catch (error) {
@@ -100,21 +100,27 @@ export async function deleteRow(table: TableClient, partitionKey: string, rowKey
     }
 }
 
-/** Runs `rows` (distinct row keys, one partition) as transactions of at most TRANSACTION_LIMIT. */
+/**
+ * Runs `rows` (distinct row keys, one partition) as transactions of at most TRANSACTION_LIMIT. When one
+ * fails, no further transaction is started, and `onFailure` gets every batch that was not written: the
+ * failed ones and those never sent.
+ */
 export async function submitInTransactions<R extends TableRow>(
     table: TableClient,
     rows: readonly R[],
     action: (row: R) => TransactionAction,
     onFailure?: (batch: readonly R[]) => void,
 ): Promise<void> {
-    await mapConcurrently(chunk(rows, TRANSACTION_LIMIT), PARALLEL_TRANSACTIONS, async (batch) => {
-        try {
+    const unwritten = new Set(chunk(rows, TRANSACTION_LIMIT));
+    try {
+        await forEachConcurrently([...unwritten], PARALLEL_TRANSACTIONS, async (batch) => {
             await table.submitTransaction(batch.map(action));
-        } catch (error) {
-            onFailure?.(batch);
-            throw error;
-        }
-    });
+            unwritten.delete(batch);
+        });
+    } catch (error) {
+        for (const batch of unwritten) onFailure?.(batch);
+        throw error;
+    }
 }
 
 export function assertPartition(row: TableRow, partitionKey: string): void {
