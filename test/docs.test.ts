@@ -77,8 +77,8 @@ describe('citations in src, test, infra and host.json', () => {
                 .map((text) => text.replace(/^#+ /, ''));
         const missing = lines.flatMap((line) =>
             [...line.text.matchAll(SECTION_CITATION)]
-                .filter(([, doc]) => existsSync(path.join(ROOT, doc)))
-                .filter(([, doc, section]) => !headings(doc).some((heading) => heading.startsWith(section)))
+                .filter(([, doc = '']) => existsSync(path.join(ROOT, doc)))
+                .filter(([, doc = '', section = '']) => !headings(doc).some((heading) => heading.startsWith(section)))
                 .map(([cited]) => `${line.file}:${line.number}: ${cited}`),
         );
         expect(missing).toEqual([]);
