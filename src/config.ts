@@ -3,7 +3,7 @@ import { parseEnv } from 'node:util';
 
 import type { BackupFormat } from './backup/options';
 import type { CredentialSettings, GraphSettings } from './graph/credentials';
-import { ConfigError } from './shared/errors';
+import { ConfigError } from './common/errors';
 import type { StorageLocation } from './store/storageCredential';
 
 /**

@@ -7,8 +7,8 @@ import os from 'node:os';
 
 import type { MailboxRunEntity, RunEntity, RunType } from '../store/entities';
 import type { EngineDeps, MailboxOutcome } from './mailboxBackup';
-import type { Logger } from '../shared/logger';
-import type { Mailbox } from '../shared/mailbox';
+import type { Logger } from '../common/logger';
+import type { Mailbox } from '../common/mailbox';
 import type { MailboxFilter } from './discovery';
 import type { BackupOptions } from './options';
 import { MAILBOX_EVENT, RUN_EVENT } from './runEvents';

@@ -1,6 +1,6 @@
 import { type DirectoryUser, listUsers } from '../graph/directory';
 import type { MailboxGraph } from '../graph/mailboxGraph';
-import type { Mailbox } from '../shared/mailbox';
+import type { Mailbox } from '../common/mailbox';
 
 export interface SkippedUser {
     id: string;

@@ -4,7 +4,7 @@ import { type DeltaMessage, deltaPages, getMessageMetadata, initialDeltaUrl } fr
 import type { FolderEntity } from '../store/entities';
 import { jsonArrayWithin } from '../store/tableLimits';
 import { toTableKey } from '../store/tableKeys';
-import { forEachConcurrently } from '../shared/concurrency';
+import { forEachConcurrently } from '../common/concurrency';
 import { atDownloadCap, type MailboxSync, outOfTime } from './mailboxContext';
 import { applyDeletions } from './folderDeletions';
 import { syncMessage } from './messageSync';

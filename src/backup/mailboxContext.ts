@@ -1,7 +1,7 @@
 import type { Limiter } from '../graph/limiter';
 import type { MailboxGraph } from '../graph/mailboxGraph';
-import type { Logger } from '../shared/logger';
-import type { FailedItem, Mailbox } from '../shared/mailbox';
+import type { Logger } from '../common/logger';
+import type { FailedItem, Mailbox } from '../common/mailbox';
 import type { RunCounters } from '../store/entities';
 import type { IndexWriter } from '../store/messageIndex';
 import type { BackupStorage } from '../store/storage';

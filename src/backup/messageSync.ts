@@ -1,4 +1,4 @@
-import { StorageError } from '../shared/errors';
+import { StorageError } from '../common/errors';
 import { classifyGraphError, describe } from '../graph/graphErrors';
 import type { MailFolderInfo } from '../graph/folders';
 import { type DeltaMessage, messageSize } from '../graph/messages';

@@ -9,7 +9,7 @@
  * them in process (backupRun.ts). What connects the steps lives in the run history tables, so whoever
  * drives a run, it leaves the same rows.
  */
-import { BackupError } from '../shared/errors';
+import { BackupError } from '../common/errors';
 import { toBackupError } from '../graph/graphErrors';
 import { MailboxGraph } from '../graph/mailboxGraph';
 import { GraphMetrics } from '../graph/requestMetrics';
@@ -26,7 +26,7 @@ import { jsonArrayWithin } from '../store/tableLimits';
 import { toTableKey } from '../store/tableKeys';
 import { type Discovery, discoverMailboxes, type MailboxFilter } from './discovery';
 import { backupMailbox, type EngineDeps, type MailboxStatus } from './mailboxBackup';
-import type { FailedItem, Mailbox } from '../shared/mailbox';
+import type { FailedItem, Mailbox } from '../common/mailbox';
 import type { BackupOptions } from './options';
 import { mailboxSummaryEvent, runSummaryEvent } from './runEvents';
 

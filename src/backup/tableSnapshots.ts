@@ -2,12 +2,12 @@
  * The engine's two uses of index snapshots (src/store/indexSnapshot.ts, docs/table-snapshots.md): one
  * after each mailbox's backup, and the rebuild of the tables from them.
  */
-import { mapConcurrently } from '../shared/concurrency';
+import { mapConcurrently } from '../common/concurrency';
 import type { RunCounters } from '../store/entities';
 import type { SnapshotTable } from '../store/indexSnapshot';
 import type { BackupStorage } from '../store/storage';
-import type { Logger } from '../shared/logger';
-import type { Mailbox } from '../shared/mailbox';
+import type { Logger } from '../common/logger';
+import type { Mailbox } from '../common/mailbox';
 
 const PARALLEL_MAILBOXES = 4;
 /** Shown as the holder of a mailbox's lock while its tables are rebuilt. */

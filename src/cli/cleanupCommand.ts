@@ -1,4 +1,4 @@
-import type { Logger } from '../shared/logger';
+import type { Logger } from '../common/logger';
 import { cleanup } from '../maintenance/cleanup';
 import type { CliEnvironment } from './environment';
 import { formatBytes } from './format';

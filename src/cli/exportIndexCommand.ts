@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 
 import { exportIndex } from '../maintenance/exportIndex';
-import { ConfigError } from '../shared/errors';
+import { ConfigError } from '../common/errors';
 import type { CliEnvironment } from './environment';
 
 /** Writes the index as JSON to `out` (replaced only once the export is complete). */

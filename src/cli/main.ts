@@ -2,7 +2,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-import { AuthenticationError, BackupError, ConfigError } from '../shared/errors';
+import { AuthenticationError, BackupError, ConfigError } from '../common/errors';
 import { backupCommand, type BackupCommandOptions } from './backupCommand';
 import { cleanupCommand } from './cleanupCommand';
 import { type CliEnvironment, openCliStorage, readEnvironment } from './environment';

@@ -1,6 +1,6 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 
-import type { Logger } from '../shared/logger';
+import type { Logger } from '../common/logger';
 import type { ProgressEvent } from '../backup/mailboxContext';
 
 export interface Reporter extends Logger {

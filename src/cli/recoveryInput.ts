@@ -1,4 +1,4 @@
-import { ConfigError } from '../shared/errors';
+import { ConfigError } from '../common/errors';
 
 // A date, or a date and time with an optional zone; without one, the time is UTC.
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;

@@ -1,7 +1,7 @@
 /** The backup orchestration's activities: thin adapters from Durable inputs to the engine's run steps. */
 import * as df from 'durable-functions';
 
-import type { Mailbox } from '../shared/mailbox';
+import type { Mailbox } from '../common/mailbox';
 import { DEFAULT_OPTIONS } from '../backup/options';
 import {
     APP_OWNER,
@@ -11,7 +11,7 @@ import {
     completeRun,
     recordMailboxFailure,
 } from '../backup/runSteps';
-import { BackupError } from '../shared/errors';
+import { BackupError } from '../common/errors';
 import type { RunType } from '../store/entities';
 import type { BeginResult, SliceInput, SliceOutcome } from './backupOrchestrator';
 import { functionLogger, getEngine } from './shared/engine';

@@ -13,7 +13,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 
-import type { Mailbox } from '../shared/mailbox';
+import type { Mailbox } from '../common/mailbox';
 import type { SliceResult } from '../backup/runSteps';
 import type { RunEntity, RunType } from '../store/entities';
 import { ACTIVITIES, ORCHESTRATIONS } from './shared/names';

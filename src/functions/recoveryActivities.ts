@@ -1,7 +1,7 @@
 /** Activities of the restore and verification orchestrations: thin adapters to the recovery engines. */
 import * as df from 'durable-functions';
 
-import { ConfigError } from '../shared/errors';
+import { ConfigError } from '../common/errors';
 import { recordVerifyRun, totalProblems, verifyBackup } from '../maintenance/verify';
 import { restoreMailbox } from '../restore/restoreMailbox';
 import { runSummaryEvent } from '../backup/runEvents';

@@ -1,6 +1,6 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
 
-import { AuthenticationError, BackupError, GraphUnavailableError } from '../shared/errors';
+import { AuthenticationError, BackupError, GraphUnavailableError } from '../common/errors';
 
 /**
  * The one place that decides what a failure from Graph or Entra ID means (after the client's own

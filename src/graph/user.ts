@@ -1,7 +1,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { User } from '@microsoft/microsoft-graph-types';
 
-import { ConfigError } from '../shared/errors';
+import { ConfigError } from '../common/errors';
 import { classifyGraphError, toBackupError } from './graphErrors';
 
 /** One user of the tenant by UPN or object id; a ConfigError naming `option` when there is none. */

@@ -34,11 +34,11 @@
  *   (a crash before its first message row was written) are not read, so the blobs only they name may be
  *   collected; the mailbox's next backup stores that content again.
  */
-import { mapConcurrently } from '../shared/concurrency';
+import { mapConcurrently } from '../common/concurrency';
 import { type ContentStore, type ListedBlob, REUSE_MARK_AGE_MS } from '../store/contentStore';
 import type { RunHistory } from '../store/runHistory';
 import type { BackupStorage } from '../store/storage';
-import type { Logger } from '../shared/logger';
+import type { Logger } from '../common/logger';
 import { backupInProgress, lockedMailboxes, STALE_RUN_MS } from './backupInProgress';
 
 export interface CleanupOptions {

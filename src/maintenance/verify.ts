@@ -15,10 +15,10 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { Logger } from '../shared/logger';
+import type { Logger } from '../common/logger';
 import { backupInProgress } from './backupInProgress';
 import { listRunsNewestFirst, userPrincipalNames } from './stats';
-import { mapConcurrently } from '../shared/concurrency';
+import { mapConcurrently } from '../common/concurrency';
 import type { BackupStorage } from '../store/storage';
 import type { RunEntity } from '../store/entities';
 import { versionRowKey } from '../store/tableKeys';

@@ -6,7 +6,7 @@
  *
  * Format: docs/storage-format.md, "The JSON copy". A change of shape is a new schema version.
  */
-import { BackupError } from '../shared/errors';
+import { BackupError } from '../common/errors';
 
 export const MESSAGE_COPY_SCHEMA = 'mail-backup/message@2';
 

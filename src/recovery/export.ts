@@ -18,8 +18,8 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { forEachConcurrently } from '../shared/concurrency';
-import { ConfigError } from '../shared/errors';
+import { forEachConcurrently } from '../common/concurrency';
+import { ConfigError } from '../common/errors';
 import type { BackupStorage } from '../store/storage';
 import { ExportLayout } from './exportLayout';
 import { fromLine, MboxrdQuote } from './mboxrd';

@@ -15,8 +15,8 @@
  * if it was new. Read state, flag and categories are the message's latest, not as of C: the index keeps
  * no history of them. A folder renamed since C keeps the name the message last saw it under.
  */
-import { ConfigError } from '../shared/errors';
-import { mapConcurrently } from '../shared/concurrency';
+import { ConfigError } from '../common/errors';
+import { mapConcurrently } from '../common/concurrency';
 import type { FolderEntity, MessageEntity, RunEntity } from '../store/entities';
 import type { BackupStorage } from '../store/storage';
 

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
 import type { EngineDeps } from '../backup/mailboxBackup';
-import type { FailedItem } from '../shared/mailbox';
-import { AuthenticationError, BackupError, ConfigError } from '../shared/errors';
+import type { FailedItem } from '../common/mailbox';
+import { AuthenticationError, BackupError, ConfigError } from '../common/errors';
 import { classifyGraphError, describe, toBackupError } from '../graph/graphErrors';
 import { MailboxGraph } from '../graph/mailboxGraph';
 import { MailWriter } from '../graph/mailWriter';
 import { GraphMetrics } from '../graph/requestMetrics';
 import { getUser } from '../graph/user';
-import { forEachConcurrently } from '../shared/concurrency';
+import { forEachConcurrently } from '../common/concurrency';
 import { findBackedUpMailbox, type MessageAsOf, messagesAsOf } from '../recovery/pointInTime';
 import {
     emptyRestoreCounters,

@@ -11,7 +11,7 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { ConfigError, StorageError } from '../shared/errors';
+import { ConfigError, StorageError } from '../common/errors';
 
 export interface AzuriteOptions {
     /** Folder for Azurite's data, created if missing, private to the user (0700). */

@@ -22,7 +22,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 
-import { BackupError } from '../shared/errors';
+import { BackupError } from '../common/errors';
 import { listRows, type TableRow, upsertRows } from './tableRows';
 
 /** Restored in this order: a message row last, after the rows it relies on (indexWriter.ts). */

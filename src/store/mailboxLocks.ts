@@ -1,6 +1,6 @@
 import type { BlobLeaseClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 
-import { BackupError } from '../shared/errors';
+import { BackupError } from '../common/errors';
 import { hasStatus } from './storageErrors';
 
 /**

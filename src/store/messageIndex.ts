@@ -12,7 +12,7 @@
  */
 import { odata } from '@azure/data-tables';
 
-import { mapConcurrently } from '../shared/concurrency';
+import { mapConcurrently } from '../common/concurrency';
 import type { AttachmentEntity, MessageEntity, PlacementEntity, VersionEntity } from './entities';
 import { IndexWriter, type IndexTables } from './indexWriter';
 import { chunk, deleteRows, getRow, listPartition, listRows } from './tableRows';

@@ -10,7 +10,7 @@ import type { TokenCredential } from '@azure/identity';
 import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { BlobServiceClient, type StoragePipelineOptions } from '@azure/storage-blob';
 
-import { ConfigError } from '../shared/errors';
+import { ConfigError } from '../common/errors';
 import { ContentStore } from './contentStore';
 import { FolderStateStore } from './folderState';
 import { IndexSnapshots } from './indexSnapshot';

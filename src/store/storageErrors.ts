@@ -5,7 +5,7 @@
  */
 import { RestError } from '@azure/storage-blob';
 
-import { StorageError } from '../shared/errors';
+import { StorageError } from '../common/errors';
 
 export function hasStatus(error: unknown, statusCode: number): boolean {
     return error instanceof RestError && error.statusCode === statusCode;

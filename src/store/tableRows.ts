@@ -5,7 +5,7 @@
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 
 import { isNotFound } from './storageErrors';
-import { forEachConcurrently } from '../shared/concurrency';
+import { forEachConcurrently } from '../common/concurrency';
 
 export interface TableRow {
     partitionKey: string;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import type { FailedItem } from '../../src/shared/mailbox';
+import type { FailedItem } from '../../src/common/mailbox';
 import { MAX_STRING_PROPERTY_BYTES } from '../../src/store/tableLimits';
 import { createHarness, type Harness } from '../support/harness';
 import type { SimMessage } from '../sim';

@@ -6,7 +6,7 @@
  * Input: the job as JSON in argv[2]. Output: one line `RESULT <json>` on stdout.
  */
 import { runBackup } from '../../src/backup/backupRun';
-import type { Logger } from '../../src/shared/logger';
+import type { Logger } from '../../src/common/logger';
 import { DEFAULT_OPTIONS } from '../../src/backup/options';
 import { loadGraphSettings } from '../../src/config';
 import { createCredential } from '../../src/graph/credentials';

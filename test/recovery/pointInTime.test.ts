@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { computeStats } from '../../src/maintenance/stats';
-import { ConfigError } from '../../src/shared/errors';
+import { ConfigError } from '../../src/common/errors';
 import { findBackedUpMailbox, type MessageAsOf, messagesAsOf, restorePoints } from '../../src/recovery/pointInTime';
 import type { SimUser } from '../sim';
 import { createRecoveryHarness, type RecoveryHarness, sha256 } from './recoveryHarness';

@@ -10,7 +10,7 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
-import { StorageError } from '../../src/shared/errors';
+import { StorageError } from '../../src/common/errors';
 import { KEY_FILE, startAzurite, type RunningAzurite } from '../../src/store/azurite';
 import { startCli } from '../support/cliProcess';
 import { uniquePrefix } from '../support/storage';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, StorageError } from '../../src/shared/errors';
+import { ConfigError, StorageError } from '../../src/common/errors';
 import { openStorage } from '../../src/store/storage';
 import { testConnectionString, uniquePrefix } from '../support/storage';
 

@@ -1,6 +1,6 @@
 import type { EngineDeps } from '../../src/backup/mailboxBackup';
-import type { Logger } from '../../src/shared/logger';
-import type { Mailbox } from '../../src/shared/mailbox';
+import type { Logger } from '../../src/common/logger';
+import type { Mailbox } from '../../src/common/mailbox';
 import type { ProgressEvent } from '../../src/backup/mailboxContext';
 import { loadGraphSettings } from '../../src/config';
 import { createCredential } from '../../src/graph/credentials';

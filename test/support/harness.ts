@@ -1,5 +1,5 @@
 import { runBackup, type RunSummary } from '../../src/backup/backupRun';
-import type { Logger } from '../../src/shared/logger';
+import type { Logger } from '../../src/common/logger';
 import type { BackupOptions } from '../../src/backup/options';
 import { loadGraphSettings } from '../../src/config';
 import { createCredential } from '../../src/graph/credentials';

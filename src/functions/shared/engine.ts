@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { Client } from '@microsoft/microsoft-graph-client';
 
-import type { Logger } from '../../shared/logger';
+import type { Logger } from '../../common/logger';
 import { type AppSettings, loadAppSettings, loadGraphSettings, loadStorageLocation } from '../../config';
 import { createCredential, type GraphSettings } from '../../graph/credentials';
 import { createGraphClient } from '../../graph/graphClient';

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 
-import { BackupError, StorageError } from '../../shared/errors';
+import { BackupError, StorageError } from '../../common/errors';
 
 /** An RFC 9457 problem body: what went wrong, in words an administrator can act on. */
 export function problem(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { forEachConcurrently, mapConcurrently } from '../../src/shared/concurrency';
+import { forEachConcurrently, mapConcurrently } from '../../src/common/concurrency';
 
 /** A promise the test settles by hand, so the order of events is the test's, not the clock's. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
