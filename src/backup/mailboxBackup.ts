@@ -118,7 +118,7 @@ export async function backupMailbox(deps: EngineDeps, slice: MailboxSlice): Prom
     sync.counters.graphThrottled = metrics.throttled;
     if (status === 'incomplete' && atDownloadCap(sync) && !outOfTime(sync)) {
         status = 'succeeded';
-        reason = `stopped after ${sync.downloads} downloads (--max-emails); the next run continues`;
+        reason = `stopped after ${sync.downloads} downloads (the cap on downloads a run); the next run continues`;
     }
     if (status === 'succeeded' && sync.failures.length > 0) {
         status = 'partial';

@@ -2,7 +2,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-import { AuthenticationError, BackupError, ConfigError } from '../common/errors';
+import { AuthenticationError, BackupError, ConfigError, type EngineInput, InputError } from '../common/errors';
 import { backupCommand, type BackupCommandOptions } from './backupCommand';
 import { cleanupCommand } from './cleanupCommand';
 import { type CliEnvironment, openCliStorage, readEnvironment } from './environment';
@@ -184,11 +184,26 @@ export async function main(argv: string[]): Promise<void> {
     }
 }
 
+/** The flag that gives the engine each of its inputs: its errors speak of the input, a person knows the flag. */
+const FLAGS: Record<EngineInput, string> = {
+    source: '--mailbox',
+    target: '--to',
+    asOf: '--as-of',
+    folder: '--folder',
+    messageId: '--message',
+    restoreId: '--restore-id',
+    outputFolder: '--out',
+};
+
 /** One line a person can act on; never a stack trace for a mistake in input or configuration. */
 function reportError(error: unknown): number {
     if (error instanceof CommanderError) {
         // Commander has already printed its message (unknown option, bad choice, help).
         return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof InputError) {
+        process.stderr.write(`error: ${FLAGS[error.input]}: ${error.detail}\n`);
+        return EXIT_USAGE;
     }
     if (error instanceof BackupError) {
         process.stderr.write(`error: ${error.userMessage}\n`);

@@ -1,14 +1,14 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { User } from '@microsoft/microsoft-graph-types';
 
-import { ConfigError } from '../common/errors';
+import { type EngineInput, InputError } from '../common/errors';
 import { classifyGraphError, toBackupError } from './graphErrors';
 
-/** One user of the tenant by UPN or object id; a ConfigError naming `option` when there is none. */
+/** One user of the tenant by UPN or object id; an InputError about `input` when there is none. */
 export async function getUser(
     client: Client,
     upnOrId: string,
-    option: string,
+    input: EngineInput,
 ): Promise<{ id: string; userPrincipalName: string }> {
     try {
         const user = (await client
@@ -19,5 +19,5 @@ export async function getUser(
     } catch (error) {
         if (classifyGraphError(error) !== 'notFound') throw toBackupError(error, `looking up ${upnOrId}`);
     }
-    throw new ConfigError(`${option}: there is no user ${upnOrId} in the tenant`);
+    throw new InputError(input, `there is no user ${upnOrId} in the tenant`);
 }

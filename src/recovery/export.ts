@@ -19,7 +19,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { forEachConcurrently } from '../common/concurrency';
-import { ConfigError } from '../common/errors';
+import { ConfigError, InputError } from '../common/errors';
 import type { BackupStorage } from '../store/storage';
 import { ExportLayout } from './exportLayout';
 import { fromLine, MboxrdQuote } from './mboxrd';
@@ -103,13 +103,13 @@ export async function prepareExportFolder(out: string): Promise<string> {
         await mkdir(root, { recursive: true, mode: PRIVATE_FOLDER });
         const entries = await readdir(root);
         if (entries.length > 0) {
-            throw new ConfigError(`--out: ${root} is not empty; export into a new or empty folder`);
+            throw new InputError('outputFolder', `${root} is not empty; export into a new or empty folder`);
         }
         await probeWritable(root);
     } catch (error) {
         if (error instanceof ConfigError) throw error;
         const code = (error as NodeJS.ErrnoException).code ?? 'not writable';
-        throw new ConfigError(`--out: cannot write to the folder ${root} (${code})`, { cause: error });
+        throw new InputError('outputFolder', `cannot write to the folder ${root} (${code})`, { cause: error });
     }
     return root;
 }

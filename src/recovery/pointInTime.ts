@@ -15,7 +15,7 @@
  * if it was new. Read state, flag and categories are the message's latest, not as of C: the index keeps
  * no history of them. A folder renamed since C keeps the name the message last saw it under.
  */
-import { ConfigError } from '../common/errors';
+import { InputError } from '../common/errors';
 import { mapConcurrently } from '../common/concurrency';
 import type { FolderEntity, MessageEntity, RunEntity } from '../store/entities';
 import type { BackupStorage } from '../store/storage';
@@ -126,17 +126,18 @@ export async function allRestorePoints(storage: BackupStorage): Promise<Map<stri
     return byMailbox;
 }
 
-/** The latest restore point that ended at or before `asOf`; a ConfigError naming the oldest when there is none. */
+/** The latest restore point that ended at or before `asOf`; an InputError naming the oldest when there is none. */
 export async function restorePointAt(storage: BackupStorage, mailboxId: string, asOf: Date): Promise<RestorePoint> {
     const points = await restorePoints(storage, mailboxId);
     const at = asOf.toISOString();
     const point = points.filter((p) => p.endedAt <= at).at(-1);
     if (point) return point;
     const oldest = points[0];
-    throw new ConfigError(
+    throw new InputError(
+        'asOf',
         oldest
-            ? `--as-of ${at}: no backup of this mailbox had completed by then; the oldest restore point is ${oldest.endedAt}`
-            : `--as-of ${at}: this mailbox has no completed backup in the run history`,
+            ? `${at}: no backup of this mailbox had completed by then; the oldest restore point is ${oldest.endedAt}`
+            : `${at}: this mailbox has no completed backup in the run history`,
     );
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { EngineDeps } from '../backup/mailboxBackup';
 import type { FailedItem } from '../common/mailbox';
-import { AuthenticationError, BackupError, ConfigError } from '../common/errors';
+import { AuthenticationError, BackupError, InputError } from '../common/errors';
 import { classifyGraphError, describe, toBackupError } from '../graph/graphErrors';
 import { MailboxGraph } from '../graph/mailboxGraph';
 import { MailWriter } from '../graph/mailWriter';
@@ -180,12 +180,13 @@ async function openRestore(deps: RestoreDeps, request: RestoreRequest): Promise<
     const existing = await deps.storage.restores.getRestore(request.restoreId);
     const source = await findBackedUpMailbox(deps.storage, request.source);
     if (!source) {
-        throw new ConfigError(
-            `--mailbox: ${request.source} has never been backed up here; check the name (stats lists the backed-up mailboxes)`,
+        throw new InputError(
+            'source',
+            `${request.source} has never been backed up here; check the name (the stats report lists the backed-up mailboxes)`,
         );
     }
     const target = request.target
-        ? await getUser(deps.client, request.target, '--to')
+        ? await getUser(deps.client, request.target, 'target')
         : { id: source.id, userPrincipalName: source.userPrincipalName };
     const asked = {
         sourceMailboxId: source.id,
@@ -197,9 +198,10 @@ async function openRestore(deps: RestoreDeps, request: RestoreRequest): Promise<
     if (existing) {
         const differs = (Object.keys(asked) as (keyof typeof asked)[]).filter((key) => existing[key] !== asked[key]);
         if (differs.length > 0) {
-            throw new ConfigError(
-                `restore ${request.restoreId} was started with other options (${differs.join(', ')} differ); ` +
-                    'give the same --mailbox, --to, --as-of, --folder and --message to continue it, or leave out --restore-id to start a new restore',
+            throw new InputError(
+                'restoreId',
+                `${request.restoreId} was started with other options (${differs.join(', ')} differ); give the same ` +
+                    'source, target, point in time, folder and message to continue it, or start a new restore',
             );
         }
         return { ...existing, status: 'running', endedAt: '' };

@@ -233,4 +233,26 @@ describe('restore from the command line', () => {
         expect(result.stderr).not.toMatch(/\n\s+at /);
         expect(alice.messages()).toHaveLength(1);
     });
+
+    it("says which input is wrong in the engine's words, and in the CLI by the flag that gave it", async () => {
+        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        alice.addMessage('Inbox', { subject: 'hello' });
+        await h.backup({ type: 'full' });
+        await expect(restore(h, { source: alice.upn, target: 'nobody@contoso.com' })).rejects.toThrow(
+            'the mailbox to restore into: there is no user nobody@contoso.com in the tenant',
+        );
+        await expect(restore(h, { source: 'ghost@contoso.com' })).rejects.toThrow(
+            /^the backed-up mailbox: ghost@contoso\.com has never been backed up here/,
+        );
+
+        const env = {
+            ...h.env,
+            BACKUP_STORAGE_CONNECTION_STRING: testConnectionString(),
+            BACKUP_TABLE_PREFIX: h.prefix,
+            BACKUP_CONTAINER: h.prefix,
+        };
+        const cli = await runCli(['restore', '--mailbox', alice.upn, '--to', 'nobody@contoso.com'], env);
+        expect(cli.code).toBe(2);
+        expect(cli.stderr).toBe('error: --to: there is no user nobody@contoso.com in the tenant\n');
+    });
 });
