@@ -182,7 +182,8 @@ async function relabelMessages(sync: MailboxSync, folder: MailFolderInfo): Promi
     await sync.writer.flush();
 }
 
-function newFolderRow(sync: MailboxSync, folder: MailFolderInfo): FolderEntity {
+/** A folder's row before its first sync: where it is, and no sync state yet. */
+export function newFolderRow(sync: MailboxSync, folder: MailFolderInfo): FolderEntity {
     return {
         partitionKey: sync.mailbox.id,
         rowKey: toTableKey(folder.id),

@@ -3,10 +3,10 @@ import { classifyGraphError, describe } from '../graph/graphErrors';
 import { type DeltaMessage, deltaPages, getMessageMetadata, initialDeltaUrl } from '../graph/messages';
 import type { FolderEntity } from '../store/entities';
 import { jsonArrayWithin } from '../store/tableLimits';
-import { toTableKey } from '../store/tableKeys';
 import { forEachConcurrently } from '../common/concurrency';
 import { atDownloadCap, type MailboxSync, outOfTime } from './mailboxContext';
 import { applyDeletions } from './folderDeletions';
+import { newFolderRow } from './folderHierarchy';
 import { syncMessage } from './messageSync';
 
 /**
@@ -198,12 +198,7 @@ async function saveState(
 ): Promise<void> {
     const done = change.pendingLink === undefined;
     await sync.storage.folders.upsert({
-        partitionKey: sync.mailbox.id,
-        rowKey: toTableKey(folder.id),
-        folderId: folder.id,
-        displayName: folder.displayName,
-        parentFolderId: folder.parentFolderId,
-        path: folder.path,
+        ...newFolderRow(sync, folder),
         deltaLink: done ? (change.deltaLink ?? '') : (previous?.deltaLink ?? ''),
         pendingLink: change.pendingLink ?? '',
         pendingRunId: done ? '' : sync.runId,
