@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { backupMailbox } from '../../src/backup/mailboxBackup';
-import type { HiddenFolderPlay } from '../sim/folderDelta';
+import type { HiddenFolderPlay } from '../sim/model/folderDelta';
 import type { SimUser } from '../sim';
 import { engineFor, mailboxOf } from '../support/engine';
 import { createHarness, type Harness } from '../support/harness';

@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { startSimulator } from '../sim';
-import { generateTenant } from '../sim/demoTenant';
+import { generateTenant } from '../sim/model/demoTenant';
 import { mailboxUsers } from './tenants';
 import type { BenchContext, Outcome } from './scenarios';
 

@@ -4,7 +4,7 @@ import { backupMailbox } from '../../src/backup/mailboxBackup';
 import type { ProgressEvent } from '../../src/backup/mailboxContext';
 import { DEFAULT_OPTIONS } from '../../src/backup/options';
 import type { SimFolder, SimMessage, SimUser, SimulatorOptions } from '../sim';
-import { GraphError as SimGraphError } from '../sim/graphError';
+import { GraphError as SimGraphError } from '../sim/graph/graphError';
 import { expectDownloadedOnce, expectOneVersionEach } from '../support/backupChecks';
 import { engineFor, mailboxOf } from '../support/engine';
 import { createHarness, type Harness } from '../support/harness';

@@ -11,7 +11,7 @@ import { attachmentRowKey, toTableKey, versionRowKey } from '../../src/store/tab
 import { createHarness, type Harness } from '../support/harness';
 import { testConnectionString, uniquePrefix } from '../support/storage';
 import { expectBackupMatches } from '../support/truth';
-import { Rng } from '../sim/rng';
+import { Rng } from '../sim/model/rng';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 // Blobs are written now by the real clock; cleanup runs "ten days later" so they are past its grace period.

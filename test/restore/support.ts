@@ -7,7 +7,7 @@ import {
     type RestoreRequest,
 } from '../../src/restore/restoreMailbox';
 import type { SimMessage, SimUser } from '../sim';
-import { graphDate } from '../sim/odata';
+import { graphDate } from '../sim/graph/odata';
 import { engineFor } from '../support/engine';
 import type { Harness } from '../support/harness';
 

@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { createTestCertificates } from './certs';
-import { generateTenant } from './demoTenant';
+import { createTestCertificates } from './http/certs';
+import { generateTenant } from './model/demoTenant';
 import { startSimulator } from './index';
 
 const ROOT = path.resolve(__dirname, '../..');

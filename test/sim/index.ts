@@ -4,13 +4,13 @@
  * errors). Tests build a Tenant, start the simulator, point the real SDKs at `sim.url`, then mutate the tenant and
  * check.
  */
-export { createTestCertificates, type TestCertificates } from './certs';
-export { REQUEST_KINDS, type Counters, type RequestKind } from './counters';
-export { generateTenant, type DemoTenantOptions } from './demoTenant';
-export { Faults, type FaultSpec } from './faults';
-export type { SimFolder } from './folder';
-export type { MailAddress } from './mime';
-export { SimAttachment, SimMessage, type AttachmentInput, type FlagStatus, type MessageInput } from './message';
+export { createTestCertificates, type TestCertificates } from './http/certs';
+export { REQUEST_KINDS, type Counters, type RequestKind } from './model/counters';
+export { generateTenant, type DemoTenantOptions } from './model/demoTenant';
+export { Faults, type FaultSpec } from './http/faults';
+export type { SimFolder } from './model/folder';
+export type { MailAddress } from './model/mime';
+export { SimAttachment, SimMessage, type AttachmentInput, type FlagStatus, type MessageInput } from './model/message';
 export {
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -18,6 +18,6 @@ export {
     startSimulator,
     type Simulator,
     type SimulatorOptions,
-} from './server';
-export { Tenant, type TenantOptions } from './tenant';
-export { SimUser, type UserInput, type UserKind } from './user';
+} from './http/server';
+export { Tenant, type TenantOptions } from './model/tenant';
+export { SimUser, type UserInput, type UserKind } from './model/user';

@@ -9,7 +9,7 @@ import {
     toTableKey,
     versionRowKey,
 } from '../../src/store/tableKeys';
-import { Rng } from '../sim/rng';
+import { Rng } from '../sim/model/rng';
 
 // Characters Table Storage forbids in keys, plus those the encoding reserves.
 // eslint-disable-next-line no-control-regex -- the control characters are the point

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 
 import { startAzurite } from '../../src/store/azurite';
-import { createTestCertificates } from '../sim/certs';
+import { createTestCertificates } from '../sim/http/certs';
 
 declare module 'vitest' {
     export interface ProvidedContext {

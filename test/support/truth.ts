@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 
 import type { MessageEntity } from '../../src/store/entities';
 import type { BackupStorage } from '../../src/store/storage';
-import type { SimUser } from '../sim/user';
+import type { SimUser } from '../sim/model/user';
 
 export async function indexOf(storage: BackupStorage, mailboxId: string): Promise<Map<string, MessageEntity>> {
     const entities = new Map<string, MessageEntity>();

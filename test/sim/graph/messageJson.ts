@@ -1,6 +1,6 @@
-import type { SimFolder } from './folder';
-import type { MailAddress } from './mime';
-import type { SimAttachment, SimMessage } from './message';
+import type { SimFolder } from '../model/folder';
+import type { MailAddress } from '../model/mime';
+import type { SimAttachment, SimMessage } from '../model/message';
 import { graphDate } from './odata';
 
 export type Json = Record<string, unknown>;

@@ -2,7 +2,7 @@ import { keySegment, requireMailbox, requireUser, type GraphContext } from './co
 import { USER_PROPERTIES, userJson } from './directoryJson';
 import { GraphError, notSimulated } from './graphError';
 import { parseSelect, parseTop } from './odata';
-import type { JsonReply } from './reply';
+import type { JsonReply } from '../http/reply';
 
 const USER_TYPE = 'microsoft.graph.user';
 const DEFAULT_USER_PAGE = 100;

@@ -1,4 +1,4 @@
-import type { RequestKind } from './counters';
+import type { RequestKind } from '../model/counters';
 
 export interface FaultSpec {
     /** Only requests counted under this kind; any kind when absent. */

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createCounters, increment, type Counters } from './counters';
+import { createCounters, increment, type Counters } from '../model/counters';
 import type { Faults, FaultSpec } from './faults';
-import { GraphError } from './graphError';
-import { graphDate, parsePrefer } from './odata';
+import { GraphError } from '../graph/graphError';
+import { graphDate, parsePrefer } from '../graph/odata';
 import { sleep, writeReply, type JsonReply, type Reply } from './reply';
-import { readRequestBody } from './restoreApi';
+import { readRequestBody } from '../graph/restoreApi';
 import { matchRoute, type Route } from './routes';
-import { AccessTokens, entraError, issueToken, openIdConfiguration, type StsConfig } from './sts';
-import type { Tenant } from './tenant';
-import type { SimUser } from './user';
-import { MailboxThrottle, type ThrottleLimits } from './throttle';
+import { AccessTokens, entraError, issueToken, openIdConfiguration, type StsConfig } from '../entra/sts';
+import type { Tenant } from '../model/tenant';
+import type { SimUser } from '../model/user';
+import { MailboxThrottle, type ThrottleLimits } from '../graph/throttle';
 
 export interface PipelineSettings {
     sts: StsConfig;

@@ -1,7 +1,7 @@
-import type { SimFolder } from './folder';
+import type { SimFolder } from '../model/folder';
 import type { Json } from './messageJson';
 import { graphDate } from './odata';
-import type { SimUser } from './user';
+import type { SimUser } from '../model/user';
 
 /**
  * What GET /users returns without $select (docs/graph-behaviour.md, "Users and shared mailboxes"); accountEnabled,

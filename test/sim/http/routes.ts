@@ -1,9 +1,9 @@
-import type { GraphContext, RouteParams } from './context';
-import type { RequestKind } from './counters';
-import { messageDelta } from './deltaApi';
-import { getMailboxSettings, getUser, listUsers } from './directoryApi';
-import { folderDelta, getFolder, listFolders } from './foldersApi';
-import { GraphError, notSimulated } from './graphError';
+import type { GraphContext, RouteParams } from '../graph/context';
+import type { RequestKind } from '../model/counters';
+import { messageDelta } from '../graph/deltaApi';
+import { getMailboxSettings, getUser, listUsers } from '../graph/directoryApi';
+import { folderDelta, getFolder, listFolders } from '../graph/foldersApi';
+import { GraphError, notSimulated } from '../graph/graphError';
 import {
     findMessagesByProperty,
     getAttachment,
@@ -11,9 +11,9 @@ import {
     getMessage,
     getMessageValue,
     listAttachments,
-} from './messagesApi';
-import { pathSegments } from './odata';
-import { WRITE_ROUTES } from './restoreApi';
+} from '../graph/messagesApi';
+import { pathSegments } from '../graph/odata';
+import { WRITE_ROUTES } from '../graph/restoreApi';
 import type { Reply } from './reply';
 
 export type GraphHandler = (ctx: GraphContext, onValueServed: (immutableId: string) => void) => Reply;
@@ -118,7 +118,7 @@ function rejection(method: string, version: string | undefined, rest: string[]):
     };
 }
 
-/** The writes a restore makes (restoreApi.ts); the pattern includes the version segment. */
+/** The writes a restore makes (graph/restoreApi.ts); the pattern includes the version segment. */
 function matchWriteRoute(method: string, segments: string[]): Route | undefined {
     for (const route of WRITE_ROUTES) {
         const params = route.method === method ? match(route.pattern, segments) : undefined;

@@ -1,11 +1,11 @@
-import type { SimFolder } from './folder';
+import type { SimFolder } from '../model/folder';
 import { GraphError, malformedId, notFound } from './graphError';
-import { looksLikeOutlookId } from './ids';
-import type { Mailbox } from './mailbox';
-import type { SimMessage } from './message';
+import { looksLikeOutlookId } from '../model/ids';
+import type { Mailbox } from '../model/mailbox';
+import type { SimMessage } from '../model/message';
 import type { Preferences } from './odata';
-import type { Tenant } from './tenant';
-import type { SimUser } from './user';
+import type { Tenant } from '../model/tenant';
+import type { SimUser } from '../model/user';
 
 /** Path parameters a route captured, still as the client wrote them (URL-decoded). */
 export interface RouteParams {

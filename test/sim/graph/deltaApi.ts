@@ -1,10 +1,10 @@
 import { keySegment, preferenceApplied, requireFolder, requireMailbox, type GraphContext } from './context';
-import { SyncStateNotFound, type DeltaPage } from './delta';
+import { SyncStateNotFound, type DeltaPage } from '../model/delta';
 import { GraphError, notSimulated } from './graphError';
 import { messageJson, removedJson } from './messageJson';
 import { parseMessageQuery } from './messageQuery';
 import { parseTop } from './odata';
-import type { JsonReply } from './reply';
+import type { JsonReply } from '../http/reply';
 
 const DEFAULT_PAGE = 10;
 const MAX_PAGE = 1000;

@@ -1,10 +1,10 @@
 import { keySegment, preferenceApplied, requireMailbox, requireMessage, type GraphContext } from './context';
 import { notFound, notSimulated } from './graphError';
-import type { SimAttachment } from './message';
+import type { SimAttachment } from '../model/message';
 import { ATTACHMENT_PROPERTIES, attachmentJson, messageJson } from './messageJson';
 import { parseMessageQuery } from './messageQuery';
 import { parseSelect } from './odata';
-import type { JsonReply, StreamReply } from './reply';
+import type { JsonReply, StreamReply } from '../http/reply';
 
 /** GET .../messages/{id}, with $select and $expand=attachments(...) or the size extended property. */
 export function getMessage(ctx: GraphContext): JsonReply {

@@ -1,4 +1,4 @@
-import type { Counters } from './counters';
+import type { Counters } from '../model/counters';
 import { GraphError } from './graphError';
 
 export interface ThrottleLimits {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { JsonReply } from './reply';
+import type { JsonReply } from '../http/reply';
 
 /**
  * The two Entra ID endpoints ClientSecretCredential calls with instance discovery disabled (docs/graph-behaviour.md,

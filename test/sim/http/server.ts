@@ -4,11 +4,11 @@ import { createServer, type Server } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestCertificates } from './certs';
-import type { Counters } from './counters';
-import { resetCounters } from './counters';
+import type { Counters } from '../model/counters';
+import { resetCounters } from '../model/counters';
 import { Faults } from './faults';
 import { RequestPipeline } from './pipeline';
-import { Tenant } from './tenant';
+import { Tenant } from '../model/tenant';
 
 export interface SimulatorOptions {
     tenant?: Tenant;

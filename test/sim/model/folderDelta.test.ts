@@ -2,10 +2,10 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import type { MailFolder } from '@microsoft/microsoft-graph-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadGraphSettings } from '../../src/config';
-import { createCredential } from '../../src/graph/credentials';
-import { createGraphClient } from '../../src/graph/graphClient';
-import { startSimulator, Tenant, type Simulator, type SimUser } from './index';
+import { loadGraphSettings } from '../../../src/config';
+import { createCredential } from '../../../src/graph/credentials';
+import { createGraphClient } from '../../../src/graph/graphClient';
+import { startSimulator, Tenant, type Simulator, type SimUser } from '../index';
 
 type DeltaFolder = MailFolder & { '@removed'?: { reason: string }; '@odata.type'?: string };
 interface Page {

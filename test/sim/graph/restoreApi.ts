@@ -9,16 +9,16 @@ import {
     requireMessage,
     type GraphContext,
 } from './context';
-import type { RequestKind } from './counters';
+import type { RequestKind } from '../model/counters';
 import { folderJson } from './directoryJson';
 import { GraphError, notSimulated } from './graphError';
-import type { Mailbox } from './mailbox';
-import type { AttachmentInput, FlagStatus, Importance, MessageInput } from './message';
+import type { Mailbox } from '../model/mailbox';
+import type { AttachmentInput, FlagStatus, Importance, MessageInput } from '../model/message';
 import { attachmentJson, messageJson, type Json } from './messageJson';
-import type { MailAddress } from './mime';
+import type { MailAddress } from '../model/mime';
 import { graphDate } from './odata';
-import type { JsonReply, Reply, StreamReply } from './reply';
-import type { GraphHandler } from './routes';
+import type { JsonReply, Reply, StreamReply } from '../http/reply';
+import type { GraphHandler } from '../http/routes';
 
 /**
  * The writes a restore makes (docs/graph-behaviour.md, "Restore writes"): folders, messages as JSON (with the extended

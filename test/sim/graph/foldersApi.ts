@@ -1,11 +1,11 @@
 import { keySegment, preferenceApplied, requireFolder, requireMailbox, type GraphContext } from './context';
-import { SyncStateNotFound } from './delta';
+import { SyncStateNotFound } from '../model/delta';
 import { FOLDER_PROPERTIES, folderJson } from './directoryJson';
-import type { FolderDeltaEntry, FolderDeltaPage } from './folderDelta';
+import type { FolderDeltaEntry, FolderDeltaPage } from '../model/folderDelta';
 import { GraphError, notSimulated } from './graphError';
 import type { Json } from './messageJson';
 import { parseSelect, parseTop } from './odata';
-import type { JsonReply } from './reply';
+import type { JsonReply } from '../http/reply';
 
 const FOLDER_TYPE = 'microsoft.graph.mailFolder';
 const DEFAULT_FOLDER_PAGE = 10;
