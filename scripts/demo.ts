@@ -8,11 +8,9 @@ import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { createTestCertificates } from './http/certs';
-import { generateTenant } from './model/demoTenant';
-import { startSimulator } from './index';
+import { createTestCertificates, generateTenant, startSimulator } from '../test/sim';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '..');
 const DATA = path.join(ROOT, '.mail-backup', 'demo');
 
 async function main(): Promise<void> {
