@@ -57,9 +57,26 @@ async function* passOn(
  * uses among them); an unknown label is read as UTF-8, with replacement characters where bytes do not fit.
  */
 export function decodeText(bytes: Buffer, charset: string): string {
+    const decoder = decoderFor(charset);
+    return decoder.encoding === 'windows-1252' ? decodeWindows1252(bytes) : decoder.decode(bytes);
+}
+
+function decoderFor(charset: string) {
     try {
-        return new TextDecoder(charset || 'utf-8').decode(bytes);
+        return new TextDecoder(charset || 'utf-8');
     } catch {
-        return new TextDecoder('utf-8').decode(bytes);
+        return new TextDecoder('utf-8');
     }
+}
+
+/**
+ * What windows-1252 puts at 0x80–0x9F, per the WHATWG index (https://encoding.spec.whatwg.org/index-windows-1252.txt):
+ * the euro sign, curly quotes, dashes... Since 20.18.3 and 22.13, Node decodes windows-1252 (and
+ * the labels iso-8859-1, latin1 and us-ascii, which mean it) as ISO-8859-1, so these bytes came out as invisible
+ * control characters (https://github.com/nodejs/node/issues/56542). The rest of windows-1252 is ISO-8859-1.
+ */
+const WINDOWS_1252_C1 = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\u0090‘’“”•–—˜™š›œ\u009DžŸ';
+
+function decodeWindows1252(bytes: Buffer): string {
+    return bytes.toString('latin1').replace(/[\u0080-\u009f]/g, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80] ?? c);
 }

@@ -10,6 +10,7 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 
+import { decodeText } from '../mime/bodyPart';
 import { type CopyAttachment, parseMessageCopy } from '../mime/messageCopy';
 import { type ReadMessage, readMessage } from '../mime/readMessage';
 import type { MessageAsOf } from '../recovery/pointInTime';
@@ -85,7 +86,8 @@ async function readJsonCopy(content: ContentStore, jsonBlob: string): Promise<Ba
         const blob = partBlob(described.sha256 ?? '');
         if (!(await content.exists(blob)))
             throw new UnrestorableMessageError(`its body is missing from storage (${blob})`);
-        text = decode(await buffer(await content.openRead(blob)), described.charset);
+        // A body part's bytes are kept in the charset the MIME declared.
+        text = decodeText(await buffer(await content.openRead(blob)), described.charset ?? 'utf-8');
     }
     return {
         message: { ...fields, body: { ...body, content: text } },
@@ -97,15 +99,6 @@ async function readJsonCopy(content: ContentStore, jsonBlob: string): Promise<Ba
             }
         },
     };
-}
-
-/** A body part's bytes are kept in the charset the MIME declared. */
-function decode(bytes: Buffer, charset = 'utf-8'): string {
-    try {
-        return new TextDecoder(charset).decode(bytes);
-    } catch {
-        return new TextDecoder('utf-8').decode(bytes);
-    }
 }
 
 function partBlob(sha256: string): string {
