@@ -16,7 +16,10 @@ export interface Harness {
     /** The settings a real user would give: credentials plus AZURE_AUTHORITY_HOST and GRAPH_ENDPOINT. */
     env: Record<string, string>;
     logs: string[];
-    backup(options?: Partial<BackupOptions> & { mailbox?: string[]; exclude?: string[] }): Promise<RunSummary>;
+    /** `now`: the engine's clock (the real time by default), for a backup that must happen after a moment noted. */
+    backup(
+        options?: Partial<BackupOptions> & { mailbox?: string[]; exclude?: string[]; now?: () => Date },
+    ): Promise<RunSummary>;
     close(): Promise<void>;
 }
 
@@ -43,7 +46,7 @@ export async function createHarness(options: SimulatorOptions = {}): Promise<Har
         prefix,
         env,
         logs,
-        backup: ({ mailbox, exclude, ...overrides } = {}) => {
+        backup: ({ mailbox, exclude, now = () => new Date(), ...overrides } = {}) => {
             const backupOptions: BackupOptions = {
                 type: 'incremental',
                 format: 'both',
@@ -52,7 +55,7 @@ export async function createHarness(options: SimulatorOptions = {}): Promise<Har
                 ...overrides,
             };
             return runBackup(
-                { client, storage, now: () => new Date(), log },
+                { client, storage, now, log },
                 { type: backupOptions.type, trigger: 'test', options: backupOptions, include: mailbox, exclude },
             );
         },
