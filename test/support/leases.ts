@@ -9,8 +9,8 @@ import { testConnectionString } from './storage';
  */
 export const QUICK_LEASES: LeaseTiming = { leaseSeconds: 15, renewEveryMs: 100 };
 
-function containerClient(container: string): ContainerClient {
-    return BlobServiceClient.fromConnectionString(testConnectionString()).getContainerClient(container);
+function containerClient(container: string, connectionString = testConnectionString()): ContainerClient {
+    return BlobServiceClient.fromConnectionString(connectionString).getContainerClient(container);
 }
 
 /** Mailbox locks on `container` with `timing`, to put in a BackupStorage in place of the default ones. */
@@ -21,9 +21,10 @@ export function mailboxLocks(container: string, timing: LeaseTiming = QUICK_LEAS
 /**
  * Fast-forwards past the expiry of every mailbox lease in the container (`locks/<mailbox id>`, mailboxLocks.ts):
  * what a killed run's leases come to by themselves within a lease length, without making a test wait for it.
+ * `connectionString`: of a storage account other than the shared Azurite.
  */
-export async function expireMailboxLeases(container: string): Promise<void> {
-    const client = containerClient(container);
+export async function expireMailboxLeases(container: string, connectionString?: string): Promise<void> {
+    const client = containerClient(container, connectionString);
     for await (const blob of client.listBlobsFlat({ prefix: 'locks/' })) {
         if (blob.properties.leaseState !== 'leased') continue;
         await client.getBlobClient(blob.name).getBlobLeaseClient().breakLease(0);
