@@ -27,19 +27,28 @@ const GRAPH_HOSTS = new Set([
 /** Throttling can last minutes during a tenant-wide backup; 10 is the library's maximum. */
 const MAX_RETRIES = 10;
 
+export interface GraphClientOptions {
+    /** How the client waits before sending again a request whose connection dropped or that got a 500/502. */
+    pause?: (ms: number) => Promise<void>;
+}
+
 /**
  * The Graph client with the library's own middleware (auth, Retry-After aware retries, telemetry),
  * plus two of ours: retries of dropped connections and 500/502, which the library's RetryHandler
  * does not cover, and per-request metrics. A POST answered 504 is not resent (mayResend).
  */
-export function createGraphClient(credential: TokenCredential, graphEndpoint: string): Client {
+export function createGraphClient(
+    credential: TokenCredential,
+    graphEndpoint: string,
+    options: GraphClientOptions = {},
+): Client {
     const host = new URL(graphEndpoint).hostname;
     const authProvider = new CachedTokenProvider(credential, graphScope(graphEndpoint));
     // Authentication below the retry handlers: a retry after a long Retry-After must not resend a
     // token that expired meanwhile (the provider renews a token well before it expires).
     const chain = [
         new RetryHandler(new RetryHandlerOptions(2, MAX_RETRIES, mayResend)),
-        new TransientFailureHandler(),
+        new TransientFailureHandler(options.pause),
         new FreshAuthorizationHandler(),
         new AuthenticationHandler(authProvider),
         new RequestMetricsHandler(),

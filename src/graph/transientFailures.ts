@@ -13,6 +13,9 @@ const RETRIED_STATUS = new Set([500, 502]);
 export class TransientFailureHandler implements Middleware {
     private next?: Middleware;
 
+    /** `pause` waits out the back-off between attempts: a timer unless the caller brings its own clock. */
+    constructor(private readonly pause: (ms: number) => Promise<void> = sleep) {}
+
     setNext(next: Middleware): void {
         this.next = next;
     }
@@ -28,7 +31,7 @@ export class TransientFailureHandler implements Middleware {
             } catch (error) {
                 if (last || !isNetworkError(error)) throw error;
             }
-            await sleep(250 * 2 ** attempt);
+            await this.pause(250 * 2 ** attempt);
         }
     }
 }

@@ -6,7 +6,10 @@ import { mayResend, TransientFailureHandler } from '../../src/graph/transientFai
 type Answer = number | 'drop' | 'timeout' | 'refused';
 
 /** A client whose wire answers attempt after attempt from `answers` (200 once they run out). */
-function clientOver(answers: Answer[]): { client: Client; attempts: () => number } {
+function clientOver(
+    answers: Answer[],
+    handler = new TransientFailureHandler(),
+): { client: Client; attempts: () => number } {
     let attempts = 0;
     const wire: Middleware = {
         execute: (context: Context) => {
@@ -24,7 +27,7 @@ function clientOver(answers: Answer[]): { client: Client; attempts: () => number
         setNext: () => {},
     };
     return {
-        client: Client.initWithMiddleware({ middleware: [new TransientFailureHandler(), wire] }),
+        client: Client.initWithMiddleware({ middleware: [handler, wire] }),
         attempts: () => attempts,
     };
 }
@@ -61,6 +64,18 @@ describe('retrying a request whose connection dropped or that got a 500/502', ()
 
         expect((await outcomeOf(request)).value).toEqual({ value: 'ok' });
         expect(attempts()).toBe(2);
+    });
+
+    it('waits longer after each failed attempt, on the clock it is given', async () => {
+        const waits: number[] = [];
+        const handler = new TransientFailureHandler((ms) => Promise.resolve(void waits.push(ms)));
+        const { client } = clientOver([502, 'drop', 500], handler);
+
+        await client.api('/me/messages').get();
+
+        expect(waits).toHaveLength(3);
+        expect(waits[1]).toBeGreaterThan(waits[0]!);
+        expect(waits[2]).toBeGreaterThan(waits[1]!);
     });
 
     it('gives up after four attempts with the last failure', async () => {

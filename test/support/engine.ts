@@ -10,16 +10,21 @@ import type { Harness } from './harness';
 
 /**
  * What `backupMailbox` needs to back up one mailbox of a harness's tenant, wired from the same settings a user
- * gives, with a clock and a progress listener the test controls.
+ * gives, with a clock and a progress listener the test controls. `pause`: how the Graph client waits out the
+ * back-off before sending a failed request again (a timer by default).
  */
 export function engineFor(
     h: Harness,
-    clock: { now: () => Date; progress?: (event: ProgressEvent) => void } = { now: () => new Date() },
+    clock: {
+        now: () => Date;
+        progress?: (event: ProgressEvent) => void;
+        pause?: (ms: number) => Promise<void>;
+    } = { now: () => new Date() },
 ): EngineDeps {
     const settings = loadGraphSettings(h.env);
     const log: Logger = { info: (m) => h.logs.push(m), warn: (m) => h.logs.push(`WARN ${m}`) };
     return {
-        client: createGraphClient(createCredential(settings), settings.graphEndpoint),
+        client: createGraphClient(createCredential(settings), settings.graphEndpoint, { pause: clock.pause }),
         storage: h.storage,
         now: clock.now,
         progress: clock.progress,
