@@ -13,13 +13,20 @@ export function parseAsOf(value: string): Date {
     const text = value.trim();
     const match = ISO_8601.exec(text);
     const zoned = match && (match[1] !== undefined || !text.includes(':') ? text : `${text}Z`);
-    const date = zoned ? new Date(zoned.replace(' ', 'T')) : undefined;
+    const date = zoned && isCalendarDay(text.slice(0, 10)) ? new Date(zoned.replace(' ', 'T')) : undefined;
     if (!date || Number.isNaN(date.getTime())) {
         throw new ConfigError(
             `--as-of: "${value}" is not an ISO 8601 date or time; use e.g. 2026-11-26 or 2026-11-26T02:15:00Z`,
         );
     }
     return date;
+}
+
+/** Whether `YYYY-MM-DD` names a day of the calendar: Date rolls 2026-02-30 over to 2 March rather than refuse it. */
+function isCalendarDay(day: string): boolean {
+    const [year = 0, month = 0, date = 0] = day.split('-').map(Number);
+    const parsed = new Date(Date.UTC(year, month - 1, date));
+    return parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === date;
 }
 
 /** `--folder`: a folder path such as "Inbox/Projects"; blank names no folder. */
