@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 
 import {
     keySegment,
@@ -27,8 +26,6 @@ import type { GraphHandler } from '../http/routes';
  * mailbox's upload budget.
  */
 
-/** Every Graph write is capped at 4 MB (413 "Request entity too large"; docs/graph-behaviour.md, "Restore writes"). */
-export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 /** Upload sessions are for attachments of 3 MB to 150 MB (docs/graph-behaviour.md, "Restore writes"). */
 const MIN_SESSION_BYTES = 3 * 1024 * 1024;
 const MAX_SESSION_BYTES = 150 * 1024 * 1024;
@@ -85,20 +82,6 @@ export const WRITE_ROUTES: WriteRoute[] = [
         handle: uploadRange,
     },
 ];
-
-/** The body of a write, or the 413 Graph answers beyond its request cap. */
-export async function readRequestBody(req: IncomingMessage): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > MAX_REQUEST_BYTES) {
-            throw new GraphError(413, 'RequestEntityTooLarge', 'Request entity too large.');
-        }
-        chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
-}
 
 function requireWritable(ctx: GraphContext): { mailbox: Mailbox; userId: string } {
     const { user, mailbox } = requireMailbox(ctx);

@@ -5,7 +5,6 @@ import type { Faults, FaultSpec } from './faults';
 import { GraphError } from '../graph/graphError';
 import { graphDate, parsePrefer } from '../graph/odata';
 import { sleep, writeReply, type JsonReply, type Reply } from './reply';
-import { readRequestBody } from '../graph/restoreApi';
 import { matchRoute, type Route } from './routes';
 import { AccessTokens, entraError, issueToken, openIdConfiguration, type StsConfig } from '../entra/sts';
 import type { Tenant } from '../model/tenant';
@@ -37,6 +36,9 @@ interface GraphRequest {
     /** A fault that replaces the handler's answer once it has run. */
     lost?: FaultSpec;
 }
+
+/** Every Graph write is capped at 4 MB (413 "Request entity too large"; docs/graph-behaviour.md, "Restore writes"). */
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 const FAULT_CODES: Record<number, string> = {
     429: 'TooManyRequests',
@@ -215,4 +217,18 @@ async function readBody(req: IncomingMessage): Promise<string> {
         chunks.push(chunk);
     }
     return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The body of a write, or the 413 Graph answers beyond its request cap. */
+async function readRequestBody(req: IncomingMessage): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_REQUEST_BYTES) {
+            throw new GraphError(413, 'RequestEntityTooLarge', 'Request entity too large.');
+        }
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
 }
