@@ -10,7 +10,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
+import { InputError } from '../common/errors';
 import { findBackedUpMailbox } from '../recovery/pointInTime';
+import { parsePointInTime } from '../recovery/pointInTimeInput';
 import { newRestoreId } from '../restore/restoreMailbox';
 import type { RestoreInput } from './shared/restoreInput';
 import { authorize, ROLES } from './shared/caller';
@@ -101,16 +103,25 @@ async function parseRestoreRequest(
     }
     const { source, target, asOf, folder, messageId } = fields as Partial<Record<(typeof FIELDS)[number], string>>;
     if (!source) return '"source" is required: the user principal name (or id) of the backed-up mailbox.';
-    if (asOf !== undefined && Number.isNaN(Date.parse(asOf))) {
-        return `"asOf" must be an ISO 8601 date and time, e.g. 2026-11-20T00:00:00Z; got "${asOf}".`;
-    }
+    const pointInTime = asOf === undefined ? undefined : asOfField(asOf);
+    if (typeof pointInTime === 'string') return pointInTime;
     return {
         source,
         ...(target && { target }),
-        ...(asOf && { asOf: new Date(asOf).toISOString() }),
+        ...(pointInTime && { asOf: pointInTime.toISOString() }),
         ...(folder && { folder }),
         ...(messageId && { messageId }),
     };
+}
+
+/** The body's `asOf` as the engine reads it, or the refusal naming the field. */
+function asOfField(asOf: string): Date | string {
+    try {
+        return parsePointInTime(asOf);
+    } catch (error) {
+        if (error instanceof InputError) return `"asOf": ${error.detail}.`;
+        throw error;
+    }
 }
 
 df.app.client.http('startRestore', {

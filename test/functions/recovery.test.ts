@@ -58,6 +58,24 @@ describe('restore and verification in the Functions app', () => {
         expect(bob.messages().every((m) => !m.isDraft)).toBe(true);
     });
 
+    it('refuses an asOf the calendar does not have with a 400 that names the field, and starts nothing', async () => {
+        h = await createFunctionsHarness({ settings: { RESTORE_ENABLED: 'true' } });
+
+        for (const asOf of ['2026-02-30T00:00:00Z', '2026-04-31', 'yesterday']) {
+            const response = await h.http('startRestore', {
+                method: 'POST',
+                path: 'restores',
+                body: JSON.stringify({ source: 'alice@contoso.com', asOf }),
+            });
+            expect(response.status, asOf).toBe(400);
+            const { detail } = response.jsonBody as { detail: string };
+            expect(detail, asOf).toMatch(/^"asOf": ".*"/);
+            expect(detail, asOf).toContain(`"${asOf}"`);
+            expect(detail, asOf).toMatch(/use e\.g\. 2026-11-26 or 2026-11-26T02:15:00Z/);
+        }
+        expect(h.extension.starts).toHaveLength(0);
+    });
+
     it('ends a restore the app may not write as failed, saying it needs Mail.ReadWrite', async () => {
         h = await createFunctionsHarness({ settings: { RESTORE_ENABLED: 'true' } });
         const { alice } = await backedUpTenant();
