@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '..');
-const SCANNED = ['src', 'test', 'infra', 'host.json'];
+const SCANNED = ['src', 'test', 'scripts', 'infra', 'host.json'];
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'coverage']);
 const OUTSIDE_NOTES = [
     ['graph', 'facts'],
@@ -45,11 +45,12 @@ function scannedLines(): Line[] {
     );
 }
 
-describe('citations in src, test, infra and host.json', () => {
+describe('citations in src, test, scripts, infra and host.json', () => {
     const lines = scannedLines();
 
-    it('scans the source tree', () => {
+    it('scans the source tree and the scripts', () => {
         expect(lines.some((line) => line.file === 'src/config.ts')).toBe(true);
+        expect(lines.some((line) => line.file === 'scripts/demo.ts')).toBe(true);
     });
 
     it('cite no note kept outside the repository', () => {
