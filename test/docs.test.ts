@@ -1,7 +1,7 @@
 /**
  * Comments and settings may cite only documents a reader of the repository can open: files under docs/. The
  * project's old notes outside the repository (built from parts here, so this file does not cite them itself) must not
- * come back, and a cited docs/ file must exist.
+ * come back, and a cited docs/ file must exist. The README and docs/ read in a terminal: no line over 120 characters.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -83,5 +83,34 @@ describe('citations in src, test, scripts, infra and host.json', () => {
                 .map(([cited]) => `${line.file}:${line.number}: ${cited}`),
         );
         expect(missing).toEqual([]);
+    });
+});
+
+describe('the README and docs/', () => {
+    const MAX_LINE = 120;
+    const documents = ['README.md', ...filesUnder('docs').filter((file) => file.endsWith('.md'))];
+
+    /** A URL longer than a line (with the line's indentation) cannot be wrapped; its line may be longer. */
+    const unwrappableUrl = (text: string) =>
+        [...text.matchAll(/\S*https?:\/\/\S*/g)].some(([url = '']) => text.search(/\S/) + url.length > MAX_LINE);
+
+    /** Lines over the limit, outside tables (lines starting with `|`) and fenced code blocks. */
+    function longLines(file: string): string[] {
+        let fenced = false;
+        return readFileSync(path.join(ROOT, file), 'utf8')
+            .split('\n')
+            .flatMap((text, index) => {
+                if (/^\s*(```|~~~)/.test(text)) fenced = !fenced;
+                const length = [...text].length;
+                const exempt = fenced || /^\s*\|/.test(text) || unwrappableUrl(text);
+                return length > MAX_LINE && !exempt
+                    ? [`${file.split(path.sep).join('/')}:${index + 1} (${length})`]
+                    : [];
+            });
+    }
+
+    it('are read in a terminal: no line over 120 characters outside tables and code', () => {
+        expect(documents).toContain('docs/storage-format.md');
+        expect(documents.flatMap(longLines)).toEqual([]);
     });
 });
