@@ -1,4 +1,11 @@
-import { type FolderChange, listMailFolders, type MailFolderInfo, readFolderDelta } from '../graph/folders';
+import {
+    type FolderChange,
+    listMailFolders,
+    type ListedFolder,
+    listUnreportedFolders,
+    type MailFolderInfo,
+    readFolderDelta,
+} from '../graph/folders';
 import { classifyGraphError } from '../graph/graphErrors';
 import type { FolderEntity } from '../store/entities';
 import { HIERARCHY_ROW_KEY, type HierarchyEntity } from '../store/folderState';
@@ -32,17 +39,17 @@ interface FolderNode {
 /**
  * Which folders this run syncs, from the folder hierarchy delta: one request when nothing changed. What the delta
  * reports is applied to the `folders` rows before any message is read: a new folder gets its row, a renamed or moved
- * one (or one below it) its new path, in its row and in the index. The whole tree is listed level by level, hidden
- * folders included, when the delta starts from scratch (first backup, full run, expired link) and every day while
- * that listing keeps finding folders the delta leaves out; in between, those folders are known by their rows.
+ * one (or one below it) its new path, in its row and in the index. When the delta starts from scratch (first backup,
+ * full run, expired link), the folders it leaves out (hidden ones, if Graph leaves them out) are looked for by listing
+ * the top of the mailbox and wherever a folder has more children than were reported; while some are found, the whole
+ * tree is listed again every day. In between, those folders are known by their rows.
  *
  * `states` holds the mailbox's rows by folder id; it is updated in place.
  */
 export async function planFolders(sync: MailboxSync, states: Map<string, FolderEntity>): Promise<FolderPlan> {
     const saved = await sync.storage.folders.getHierarchy(sync.mailbox.id);
     const round = await readHierarchyDelta(sync, saved);
-    const listing = needsListing(sync, saved, round.fresh) ? await listMailFolders(sync.graph) : undefined;
-    const tree = listing ? new Map(listing.map((f) => [f.id, f])) : applyChanges(liveFolders(states), round.changes);
+    const { tree, listed, unreported } = await currentTree(sync, saved, round, states);
     const folders = withPaths(tree);
     await recordFolders(sync, folders, states);
     const live = new Set(tree.keys());
@@ -51,9 +58,8 @@ export async function planFolders(sync: MailboxSync, states: Map<string, FolderE
         partitionKey: sync.mailbox.id,
         rowKey: HIERARCHY_ROW_KEY,
         deltaLink: round.deltaLink,
-        lastListedAt: listing ? sync.now().toISOString() : (saved?.lastListedAt ?? ''),
-        foldersOutsideDelta:
-            listing && round.fresh ? countUnreported(listing, round.changes) : (saved?.foldersOutsideDelta ?? 0),
+        lastListedAt: listed ? sync.now().toISOString() : (saved?.lastListedAt ?? ''),
+        foldersOutsideDelta: unreported ?? saved?.foldersOutsideDelta ?? 0,
     };
     const commit = () => sync.storage.folders.saveHierarchy(hierarchy);
     if (removed.length > 0) return { folders, removed, commit };
@@ -63,10 +69,7 @@ export async function planFolders(sync: MailboxSync, states: Map<string, FolderE
 }
 
 /** A round of the folder delta from the stored link, or from scratch when there is none or it expired. */
-async function readHierarchyDelta(
-    sync: MailboxSync,
-    saved: HierarchyEntity | undefined,
-): Promise<{ changes: FolderChange[]; deltaLink: string; fresh: boolean }> {
+async function readHierarchyDelta(sync: MailboxSync, saved: HierarchyEntity | undefined): Promise<HierarchyRound> {
     if (sync.options.type !== 'full' && saved?.deltaLink) {
         try {
             return { ...(await readFolderDelta(sync.graph, saved.deltaLink)), fresh: false };
@@ -80,8 +83,47 @@ async function readHierarchyDelta(
     return { ...(await readFolderDelta(sync.graph)), fresh: true };
 }
 
-function needsListing(sync: MailboxSync, saved: HierarchyEntity | undefined, fresh: boolean): boolean {
-    if (fresh || !saved) return true;
+interface HierarchyRound {
+    changes: FolderChange[];
+    deltaLink: string;
+    /** Read from scratch: it reports every folder it reports at all, not changes. */
+    fresh: boolean;
+}
+
+/**
+ * The tree now. A round from scratch gives it whole, with the folders it left out found by listing only where the
+ * counts say some are missing; a later round gives changes over the rows, and the whole tree is listed once a day
+ * while the last count found folders outside the delta. `unreported` is that count when this run made it.
+ */
+async function currentTree(
+    sync: MailboxSync,
+    saved: HierarchyEntity | undefined,
+    round: HierarchyRound,
+    states: Map<string, FolderEntity>,
+): Promise<{ tree: Map<string, FolderNode>; listed: boolean; unreported?: number }> {
+    if (round.fresh) {
+        const outside = await listUnreportedFolders(sync.graph, round.changes);
+        const tree = applyChanges(new Map(), round.changes);
+        for (const folder of outside) tree.set(folder.id, nodeOf(folder));
+        return { tree, listed: true, unreported: outside.length };
+    }
+    if (needsListing(sync, saved)) {
+        const listing = await listMailFolders(sync.graph);
+        return { tree: new Map(listing.map((folder) => [folder.id, nodeOf(folder)])), listed: true };
+    }
+    return { tree: applyChanges(liveFolders(states), round.changes), listed: false };
+}
+
+function nodeOf(folder: ListedFolder): FolderNode {
+    return {
+        displayName: folder.displayName,
+        parentFolderId: folder.parentFolderId,
+        totalItemCount: folder.totalItemCount,
+    };
+}
+
+function needsListing(sync: MailboxSync, saved: HierarchyEntity | undefined): boolean {
+    if (!saved) return true;
     const since = sync.now().getTime() - (Date.parse(saved.lastListedAt) || 0);
     return saved.foldersOutsideDelta > 0 && since >= LISTING_INTERVAL_MS;
 }
@@ -114,12 +156,6 @@ function applyChanges(tree: Map<string, FolderNode>, changes: FolderChange[]): M
         tree.set(change.id, { displayName, parentFolderId, totalItemCount });
     }
     return tree;
-}
-
-/** Folders the listing found that a full round of the delta did not report: hidden ones, if Graph leaves them out. */
-function countUnreported(listing: MailFolderInfo[], changes: FolderChange[]): number {
-    const reported = new Set(changes.filter((c) => !c.removed).map((c) => c.id));
-    return listing.filter((f) => !reported.has(f.id)).length;
 }
 
 /** Each folder's path of display names from the top; a folder whose parent is not a known folder is at the top. */

@@ -30,6 +30,8 @@ export type FolderChange =
           displayName?: string;
           parentFolderId?: string;
           totalItemCount?: number;
+          /** Children it has, hidden ones included; reported with the folder, not when only a child changes. */
+          childFolderCount?: number;
       };
 
 export interface FolderDeltaRound {
@@ -40,7 +42,7 @@ export interface FolderDeltaRound {
 
 /** Folders are few; one page holds the hierarchy of all but the largest mailboxes. */
 const FOLDER_DELTA_PAGE_SIZE = 250;
-const FOLDER_DELTA_SELECT = 'displayName,parentFolderId,totalItemCount';
+const FOLDER_DELTA_SELECT = 'displayName,parentFolderId,totalItemCount,childFolderCount';
 
 /**
  * One round of the mailbox's folder hierarchy delta (`mailFolders/delta`): from `deltaLink`, what changed since the
@@ -65,6 +67,7 @@ export async function readFolderDelta(graph: MailboxGraph, deltaLink?: string): 
                 displayName: item.displayName ?? undefined,
                 parentFolderId: item.parentFolderId ?? undefined,
                 totalItemCount: item.totalItemCount ?? undefined,
+                childFolderCount: item.childFolderCount ?? undefined,
             });
         }
         const next = page['@odata.deltaLink'];
@@ -73,52 +76,82 @@ export async function readFolderDelta(graph: MailboxGraph, deltaLink?: string): 
     throw new Error('The folder delta ended without a deltaLink');
 }
 
+/** A folder as the listing (`mailFolders`, `childFolders`) returns it. */
+export interface ListedFolder {
+    id: string;
+    displayName: string;
+    parentFolderId: string;
+    totalItemCount: number;
+    childFolderCount: number;
+}
+
 /**
  * Every mail folder of the mailbox at any depth, hidden ones included. `mailFolders` returns only
  * the children of the root, so child folders are listed level by level; search folders are views
  * over other folders and are skipped (docs/graph-behaviour.md, "Folder hierarchy delta").
  */
-export async function listMailFolders(graph: MailboxGraph): Promise<MailFolderInfo[]> {
-    const all: MailFolderInfo[] = [];
-    let level = await listLevel(graph, `${graph.userPath}/mailFolders?${QUERY}`, '');
+export async function listMailFolders(graph: MailboxGraph): Promise<ListedFolder[]> {
+    return listBelow(graph, [undefined], () => true);
+}
+
+/**
+ * The folders a from-scratch round of the delta left out, found with as few listings as the counts allow: the top of
+ * the mailbox is always listed (its child count is not in the delta), and below it only a folder that has more
+ * children (`childFolderCount`) than the round reported, and then whatever unreported folder has children. Where the
+ * delta reports hidden folders that is one request (docs/graph-behaviour.md, "Folder hierarchy delta").
+ */
+export async function listUnreportedFolders(graph: MailboxGraph, round: FolderChange[]): Promise<ListedFolder[]> {
+    const reported = new Map<string, number>();
+    const childrenReported = new Map<string, number>();
+    for (const change of round) {
+        if (change.removed) continue;
+        reported.set(change.id, change.childFolderCount ?? 0);
+        const parent = change.parentFolderId;
+        if (parent !== undefined) childrenReported.set(parent, (childrenReported.get(parent) ?? 0) + 1);
+    }
+    const missingChildren = (id: string, childFolderCount: number) =>
+        childFolderCount > (childrenReported.get(id) ?? 0);
+    const parents = [undefined, ...[...reported].filter(([id, count]) => missingChildren(id, count)).map(([id]) => id)];
+    const found = await listBelow(graph, parents, (folder) => !reported.has(folder.id));
+    return found.filter((folder) => !reported.has(folder.id));
+}
+
+/**
+ * Lists the children of `parents` (undefined: the top of the mailbox), then, level by level, the children of every
+ * listed folder that has some and that `descend` accepts.
+ */
+async function listBelow(
+    graph: MailboxGraph,
+    parents: (string | undefined)[],
+    descend: (folder: ListedFolder) => boolean,
+): Promise<ListedFolder[]> {
+    const all: ListedFolder[] = [];
+    let level = (await Promise.all(parents.map((id) => listChildren(graph, id)))).flat();
     while (level.length > 0) {
-        all.push(...level.map((entry) => entry.folder));
-        const parents = level.filter((entry) => entry.childFolderCount > 0);
-        const children = await Promise.all(
-            parents.map((entry) =>
-                listLevel(
-                    graph,
-                    `${graph.userPath}/mailFolders/${encodeURIComponent(entry.folder.id)}/childFolders?${QUERY}`,
-                    entry.folder.path,
-                ),
-            ),
-        );
-        level = children.flat();
+        all.push(...level);
+        const next = level.filter((folder) => folder.childFolderCount > 0 && descend(folder));
+        level = (await Promise.all(next.map((folder) => listChildren(graph, folder.id)))).flat();
     }
     return all;
 }
 
-async function listLevel(
-    graph: MailboxGraph,
-    url: string,
-    parentPath: string,
-): Promise<{ folder: MailFolderInfo; childFolderCount: number }[]> {
-    const entries: { folder: MailFolderInfo; childFolderCount: number }[] = [];
+async function listChildren(graph: MailboxGraph, parentId: string | undefined): Promise<ListedFolder[]> {
+    const url =
+        parentId === undefined
+            ? `${graph.userPath}/mailFolders?${QUERY}`
+            : `${graph.userPath}/mailFolders/${encodeURIComponent(parentId)}/childFolders?${QUERY}`;
+    const folders: ListedFolder[] = [];
     for await (const page of graph.pages<FolderPayload>(url)) {
         for (const item of page.value) {
             if (item['@odata.type'] === SEARCH_FOLDER_TYPE || !item.id) continue;
-            const displayName = item.displayName ?? '';
-            entries.push({
-                folder: {
-                    id: item.id,
-                    displayName,
-                    parentFolderId: item.parentFolderId ?? '',
-                    path: parentPath ? `${parentPath}/${displayName}` : displayName,
-                    totalItemCount: item.totalItemCount ?? 0,
-                },
+            folders.push({
+                id: item.id,
+                displayName: item.displayName ?? '',
+                parentFolderId: item.parentFolderId ?? '',
+                totalItemCount: item.totalItemCount ?? 0,
                 childFolderCount: item.childFolderCount ?? 0,
             });
         }
     }
-    return entries;
+    return folders;
 }

@@ -53,6 +53,23 @@ describe('folders from the hierarchy delta', () => {
         },
     );
 
+    it.each<HiddenFolderPlay>(['omitted', 'returned'])(
+        'reads a mailbox from scratch in one request per message and per folder, plus two (delta hidden folders: %s)',
+        async (play) => {
+            hideFoldersFromDelta(play);
+
+            const { run } = await h.backup({ type: 'full' });
+
+            expect(run.status).toBe('succeeded');
+            const messages = alice.messages().length;
+            // The folder delta, one listing of the top of the mailbox (hidden folders there, "Quick Step Settings"
+            // among them, are found by it), one delta page per folder, one $value per message.
+            expect(h.sim.counters.byMailbox.get('alice@contoso.com')).toBe(messages + syncedFolders(alice) + 2);
+            expect(h.sim.counters.value).toBe(messages);
+            await expectBackupMatches(h.storage, alice);
+        },
+    );
+
     it('follows folders created, renamed, moved and deleted between two runs, downloading only new mail', async () => {
         await h.backup({ type: 'full' });
         const old = alice.messages().filter((m) => m.folderPath === 'Inbox/Old');
