@@ -6,7 +6,7 @@ import type { MessageEntity, VersionEntity } from '../store/entities';
 import { placementRowKey } from '../store/messageIndex';
 import { toTableKey, versionRowKey } from '../store/tableKeys';
 import { classifyChange } from './changeDetection';
-import { atDownloadCap, type MailboxSync } from './mailboxContext';
+import { atDownloadCap, type MailboxSync, outOfTime } from './mailboxContext';
 import { storeMessage, type StoredMessage } from './messageContent';
 
 const DOWNLOAD_ATTEMPTS = 3;
@@ -30,7 +30,8 @@ export async function syncMessage(
         return 'unchanged';
     }
     if (change === 'updated' && existing) return recordMetadataChange(sync, folder, message, existing);
-    if (atDownloadCap(sync)) return 'capped';
+    // Out of downloads or of time: the page is read again next time, and what this one stored is skipped then.
+    if (atDownloadCap(sync) || outOfTime(sync)) return 'capped';
     sync.downloads++;
     const stored = await download(sync, folder, message);
     if (!stored) return 'failed';

@@ -43,8 +43,12 @@ const DELTA_SELECT = [
 const SIZE_PROPERTY = 'Integer 0x0E08';
 const SIZE_TAG = { type: 'integer', tag: 0x0e08 };
 
-/** Delta pages of 200: large enough to keep requests few, small enough to checkpoint often. */
-export const DELTA_PAGE_SIZE = 200;
+/**
+ * Delta pages of up to 1,000 messages: most folders in one request. The entries are small (DELTA_SELECT), and a page
+ * need not be read to its end: a run out of time stops downloading and reads the page again next time, skipping
+ * what it stored. Graph may serve smaller pages than asked (docs/graph-behaviour.md, "Paging").
+ */
+export const DELTA_PAGE_SIZE = 1000;
 
 /** The first request of a folder's delta sync; its parameters are baked into every later link. */
 export function initialDeltaUrl(graph: MailboxGraph, folderId: string): string {

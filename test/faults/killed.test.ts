@@ -12,7 +12,7 @@ import { expireMailboxLeases, mailboxLocks, QUICK_LEASES, takeMailboxLock } from
 import { testConnectionString, uniquePrefix } from '../support/storage';
 import { expectBackupMatches, indexOf } from '../support/truth';
 
-/** Two delta pages of 200: enough for a kill to land inside a folder, small enough for a quick test. */
+/** Two delta pages (Graph serving 200 a page): enough for a kill to land inside a folder, small enough to be quick. */
 const MESSAGES = 260;
 
 describe('a backup killed mid-run', () => {
@@ -37,6 +37,7 @@ describe('a backup killed mid-run', () => {
             BACKUP_CONTAINER: prefix,
         };
         alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        alice.mailbox.delta.maxPageSize = 200;
         for (let i = 0; i < MESSAGES; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
     });
     afterEach(async () => h.close());
@@ -111,6 +112,7 @@ describe('the lock on a mailbox', () => {
     beforeEach(async () => {
         h = await createHarness({ latencyMs: 10 });
         alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        alice.mailbox.delta.maxPageSize = 200;
         for (let i = 0; i < MESSAGES; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
         const engine = { ...engineFor(h), storage: { ...h.storage, locks: mailboxLocks(h.prefix) } };
         const options = { ...DEFAULT_OPTIONS, type: 'full', format: 'eml' } as const;

@@ -12,6 +12,12 @@ import { expectBackupMatches, indexOf } from '../support/truth';
 const FULL: BackupOptions = { ...DEFAULT_OPTIONS, type: 'full', format: 'eml' };
 const INCREMENTAL: BackupOptions = { ...FULL, type: 'incremental' };
 
+/** Graph serving delta pages of 200 whatever is asked for, so that a folder of a few hundred spans pages. */
+function pagedBy200(user: SimUser): SimUser {
+    user.mailbox.delta.maxPageSize = 200;
+    return user;
+}
+
 describe('a mailbox backed up in time-limited slices', () => {
     let h: Harness;
 
@@ -42,7 +48,7 @@ describe('a mailbox backed up in time-limited slices', () => {
     }
 
     it('stops when its time budget runs out and is continued by the next slice, downloading each message once', async () => {
-        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        const alice = pagedBy200(h.sim.tenant.addUser({ upn: 'alice@contoso.com' }));
         alice.addFolder('Inbox', 'Projects');
         for (let i = 0; i < 210; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
         for (let i = 0; i < 30; i++) alice.addMessage('Inbox/Projects', { subject: `project ${i}` });
@@ -63,7 +69,7 @@ describe('a mailbox backed up in time-limited slices', () => {
     });
 
     it('continues a folder of several pages at the page it had reached, reading every delta page once', async () => {
-        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        const alice = pagedBy200(h.sim.tenant.addUser({ upn: 'alice@contoso.com' }));
         for (let i = 0; i < 201; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
 
         const first = await slice(alice, 'run-1', FULL, 1);
@@ -90,7 +96,7 @@ describe('a mailbox backed up in time-limited slices', () => {
     });
 
     it('keeps what a slice committed, and leaves changes made between slices to the next run', async () => {
-        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        const alice = pagedBy200(h.sim.tenant.addUser({ upn: 'alice@contoso.com' }));
         for (let i = 0; i < 201; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
 
         await slice(alice, 'run-1', FULL, 1);
@@ -113,7 +119,7 @@ describe('a mailbox backed up in time-limited slices', () => {
     });
 
     it('marks deleted what the mailbox no longer holds when a resynchronised folder spans slices', async () => {
-        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        const alice = pagedBy200(h.sim.tenant.addUser({ upn: 'alice@contoso.com' }));
         for (let i = 0; i < 210; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
         expect((await slice(alice, 'run-1', INCREMENTAL)).status).toBe('succeeded');
         const gone = alice.messages()[17]!;
@@ -130,7 +136,7 @@ describe('a mailbox backed up in time-limited slices', () => {
     });
 
     it('marks deleted what the mailbox no longer holds when a full run spans slices', async () => {
-        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        const alice = pagedBy200(h.sim.tenant.addUser({ upn: 'alice@contoso.com' }));
         for (let i = 0; i < 210; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
         expect((await slice(alice, 'run-1', FULL)).status).toBe('succeeded');
         const gone = alice.messages()[17]!;

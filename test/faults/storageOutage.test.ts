@@ -40,7 +40,8 @@ describe('a backup whose storage account goes away mid-run', () => {
     it('ends failed or partial, never points at a missing blob, and the next run completes', async () => {
         h = await createHarness({ latencyMs: 5 });
         const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
-        // Three delta pages of 200: the outage comes once the first is committed, with two to go.
+        // Three delta pages (Graph serving 200 a page): the outage comes once the first is committed, with two to go.
+        alice.mailbox.delta.maxPageSize = 200;
         for (let i = 0; i < 600; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
         location = await mkdtemp(path.join(os.tmpdir(), 'mail-backup-outage-'));
         azurite = await ownAzurite(location);

@@ -7,7 +7,8 @@ import { parseTop } from './odata';
 import type { JsonReply } from '../http/reply';
 
 const DEFAULT_PAGE = 10;
-const MAX_PAGE = 1000;
+/** $top caps a whole round (docs/graph-behaviour.md, "Message delta"). */
+const MAX_TOP = 1000;
 
 /**
  * GET /users/{u}/mailFolders/{f}/messages/delta (docs/graph-behaviour.md, "Message delta"). Page size comes from
@@ -20,7 +21,7 @@ export function messageDelta(ctx: GraphContext): JsonReply {
     if (folder.search) {
         throw new GraphError(400, 'ErrorInvalidRequest', 'Sync is not supported on a search folder.');
     }
-    const pageSize = Math.min(Math.max(ctx.prefer.maxPageSize ?? DEFAULT_PAGE, 1), MAX_PAGE);
+    const pageSize = Math.min(Math.max(ctx.prefer.maxPageSize ?? DEFAULT_PAGE, 1), mailbox.delta.maxPageSize);
     const skipToken = ctx.query.get('$skiptoken');
     const deltaToken = ctx.query.get('$deltatoken');
     let page: DeltaPage;
@@ -55,5 +56,5 @@ function initialQuery(query: URLSearchParams): { select?: string[]; expandSize: 
         if (query.has(option)) throw notSimulated(`${option} on message delta`);
     }
     const { select, expandSize } = parseMessageQuery(query, false);
-    return { select, expandSize, top: parseTop(query.get('$top'), MAX_PAGE) };
+    return { select, expandSize, top: parseTop(query.get('$top'), MAX_TOP) };
 }

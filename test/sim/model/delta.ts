@@ -57,6 +57,11 @@ type TokenState = TokenBody & { generation: number };
  * Tokens live here, not in the URL, so expire() can make every one issued so far answer 410 SyncStateNotFound.
  */
 export class DeltaSync {
+    /**
+     * The largest page served whatever a client asks for. Graph documents no maximum and caps silently where it has
+     * one (docs/graph-behaviour.md, "Paging"); a test lowers it to play a service that serves smaller pages.
+     */
+    maxPageSize = 1000;
     private tokens = new Map<string, TokenState>();
     private generation = 0;
 
