@@ -148,4 +148,30 @@ describe('a mailbox backed up in time-limited slices', () => {
 
         await expectBackupMatches(h.storage, alice);
     });
+
+    it('stops downloading inside a page when time runs out, and the next slice downloads only the rest', async () => {
+        const alice = h.sim.tenant.addUser({ upn: 'alice@contoso.com' });
+        for (let i = 0; i < 300; i++) alice.addMessage('Inbox', { subject: `inbox ${i}` });
+        // One page holds the whole folder; the budget runs out once 40 messages have been served.
+        const hourAfter40 = () => new Date(Date.now() + (h.sim.counters.value >= 40 ? 60 * 60_000 : 0));
+        const deps = engineFor(h, { now: hourAfter40 });
+        const first = await backupMailbox(deps, {
+            mailbox: mailboxOf(alice),
+            runId: 'run-1',
+            options: FULL,
+            deadline: Date.now() + 30 * 60_000,
+        });
+
+        expect(first.status).toBe('incomplete');
+        expect(h.sim.counters.delta).toBeGreaterThan(0);
+        const stored = await indexOf(h.storage, alice.id);
+        expect(stored.size).toBe(first.counters.messagesNew);
+        expect(stored.size).toBeLessThan(50);
+        expect(h.sim.counters.value).toBe(stored.size);
+
+        expect((await slice(alice, 'run-1', FULL)).status).toBe('succeeded');
+        await expectBackupMatches(h.storage, alice);
+        await expectOneVersionEach(h.storage, alice);
+        expectDownloadedOnce(h.sim.counters, alice);
+    });
 });
