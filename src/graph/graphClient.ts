@@ -1,7 +1,6 @@
 import {
     AuthenticationHandler,
     Client,
-    HTTPMessageHandler,
     RetryHandler,
     RetryHandlerOptions,
     TelemetryHandler,
@@ -10,6 +9,7 @@ import type { TokenCredential } from '@azure/identity';
 
 import { graphScope } from './credentials';
 import { FreshAuthorizationHandler } from './freshAuthorization';
+import { NodeHttpHandler } from './httpTransport';
 import { RequestMetricsHandler } from './requestMetrics';
 import { CachedTokenProvider } from './tokenProvider';
 import { mayResend, TransientFailureHandler } from './transientFailures';
@@ -34,8 +34,9 @@ export interface GraphClientOptions {
 
 /**
  * The Graph client with the library's own middleware (auth, Retry-After aware retries, telemetry),
- * plus two of ours: retries of dropped connections and 500/502, which the library's RetryHandler
- * does not cover, and per-request metrics. A POST answered 504 is not resent (mayResend).
+ * plus ours: retries of dropped connections and 500/502, which the library's RetryHandler does not
+ * cover, per-request metrics, and the transport (httpTransport.ts). A POST answered 504 is not
+ * resent (mayResend).
  */
 export function createGraphClient(
     credential: TokenCredential,
@@ -53,7 +54,7 @@ export function createGraphClient(
         new AuthenticationHandler(authProvider),
         new RequestMetricsHandler(),
         new TelemetryHandler(),
-        new HTTPMessageHandler(),
+        new NodeHttpHandler(),
     ];
     return Client.initWithMiddleware({
         middleware: chain,

@@ -60,10 +60,27 @@ export function classifyGraphError(error: unknown): GraphFailure {
     return 'other';
 }
 
+/**
+ * A request that got no complete answer: the connection failed, dropped or fell silent (httpTransport.ts). Wrapped by
+ * the Graph client, its name becomes the GraphError's code, which is how it is still known for what it is.
+ */
+export class NetworkError extends Error {
+    override readonly name = 'NetworkError';
+
+    constructor(
+        message: string,
+        /** The system's code, e.g. ECONNRESET. */
+        readonly code?: string,
+    ) {
+        super(message);
+    }
+}
+
 export function isNetworkError(error: unknown): boolean {
     for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
         const code = (e as { code?: unknown }).code;
         if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+        if (e instanceof NetworkError || code === 'NetworkError') return true;
         if (e instanceof TypeError && e.message === 'fetch failed') return true;
         if (e instanceof Error && /socket hang up|terminated|other side closed/i.test(e.message)) return true;
         e = (e as { cause?: unknown }).cause;

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
-import { type Client, GraphError, ResponseType } from '@microsoft/microsoft-graph-client';
+import { type Client, GraphError, type MiddlewareOptions, ResponseType } from '@microsoft/microsoft-graph-client';
 
 import { classifyGraphError } from './graphErrors';
+import { StreamedBody, streamedBody } from './httpTransport';
 import { Limiter } from './limiter';
 import { type GraphMetrics, MetricsOption } from './requestMetrics';
 
@@ -78,9 +79,11 @@ export class MailboxGraph {
     async openStream(path: string): Promise<Readable> {
         const release = await this.limiter.acquire();
         try {
-            const response = (await this.request(path, {}).responseType(ResponseType.RAW).get()) as Response;
-            if (!response.ok || !response.body) throw await toGraphError(response);
-            const stream = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+            const request = this.request(path, {}, undefined, [new StreamedBody()]);
+            const response = (await request.responseType(ResponseType.RAW).get()) as Response;
+            const body = streamedBody(response);
+            if (!response.ok || (!body && !response.body)) throw await toGraphError(response);
+            const stream = body ?? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
             stream.once('close', release);
             return stream;
         } catch (error) {
@@ -108,13 +111,18 @@ export class MailboxGraph {
         return this.limiter.run(task);
     }
 
-    private request(pathOrUrl: string, headers: Record<string, string>, version?: 'beta') {
+    private request(
+        pathOrUrl: string,
+        headers: Record<string, string>,
+        version?: 'beta',
+        options: MiddlewareOptions[] = [],
+    ) {
         const request = this.client.api(pathOrUrl);
         if (version) request.version(version);
         return request
             .header('Prefer', ['IdType="ImmutableId"', headers.Prefer].filter(Boolean).join(', '))
             .headers(Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'Prefer')))
-            .middlewareOptions([this.metricsOption]);
+            .middlewareOptions([this.metricsOption, ...options]);
     }
 }
 
