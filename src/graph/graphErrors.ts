@@ -50,8 +50,9 @@ export function classifyGraphError(error: unknown): GraphFailure {
         if (error.statusCode === 401) return 'authentication';
         if (error.statusCode === 429) return 'throttled';
         if (error.statusCode >= 500) return 'transient';
-        // A failed fetch arrives as a GraphError with statusCode -1; a connection dropped while the
-        // client was reading a JSON body, with the response's own 2xx status.
+        // A request that got no complete answer arrives as a GraphError with statusCode -1 (its
+        // NetworkError's name as the code); one dropped while the client read a JSON body, with the
+        // response's own 2xx status.
         if (error.statusCode < 400) return isNetworkError(error) ? 'transient' : 'other';
         return 'other';
     }
