@@ -5,6 +5,7 @@ import {
     createHttpHeaders,
     createPipelineRequest,
     type HttpClient,
+    type PipelineResponse,
     type RawHttpHeadersInput,
 } from '@azure/core-rest-pipeline';
 import type { Context, Middleware, MiddlewareOptions } from '@microsoft/microsoft-graph-client';
@@ -60,16 +61,28 @@ export class NodeHttpHandler implements Middleware {
         const stream = context.middlewareControl?.getMiddlewareOptions(StreamedBody) !== undefined;
         const headers = createHttpHeaders(headerRecord(options.headers));
         if (!headers.has('Accept-Encoding')) headers.set('Accept-Encoding', 'gzip, deflate');
-        const response = await this.http.sendRequest(
-            createPipelineRequest({
-                url: typeof context.request === 'string' ? context.request : (context.request as { url: string }).url,
-                method: (options.method ?? 'GET').toUpperCase() as 'GET',
-                headers,
-                body: options.body as string | Buffer | undefined,
-                timeout: this.silenceMs,
-                streamResponseStatusCodes: EVERY_STATUS,
-            }),
-        );
+        // Our own timer, not the client's `timeout`: that one is left running when the connection fails, and a timer of
+        // minutes keeps a finished CLI from exiting.
+        const abort = new AbortController();
+        const timer = setTimeout(() => abort.abort(), this.silenceMs).unref();
+        let response: PipelineResponse;
+        try {
+            response = await this.http.sendRequest(
+                createPipelineRequest({
+                    url:
+                        typeof context.request === 'string'
+                            ? context.request
+                            : (context.request as { url: string }).url,
+                    method: (options.method ?? 'GET').toUpperCase() as 'GET',
+                    headers,
+                    body: options.body as string | Buffer | undefined,
+                    abortSignal: abort.signal,
+                    streamResponseStatusCodes: EVERY_STATUS,
+                }),
+            );
+        } finally {
+            clearTimeout(timer);
+        }
         const init = { status: response.status, headers: response.headers.toJSON({ preserveCase: true }) };
         const body = watchForSilence(response.readableStreamBody as Readable, this.silenceMs);
         if (stream && STREAMED_STATUSES.has(response.status)) {

@@ -82,9 +82,10 @@ describe("Graph's HTTP transport", () => {
         expect(classifyGraphError(error)).toBe('notFound');
     });
 
-    it('fails a connection dropped mid-answer, or one that falls silent, as a network error the retries know', async () => {
+    it('fails a connection dropped mid-answer, or one that falls silent before or during its answer, as a network error the retries know', async () => {
         let base = '';
         ({ base, server } = await serve((path, res) => {
+            if (path.includes('mute')) return; // not even the headers
             res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000' });
             res.write('{"value":[');
             if (path.includes('drop')) res.socket?.destroy();
@@ -100,6 +101,14 @@ describe("Graph's HTTP transport", () => {
                 (e: unknown) => e,
             );
         expect(classifyGraphError(dropped)).toBe('transient');
+        const mute = await client
+            .api('/mute')
+            .get()
+            .then(
+                () => undefined,
+                (e: unknown) => e,
+            );
+        expect(classifyGraphError(mute)).toBe('transient');
         const silent = await client
             .api('/silent')
             .get()
