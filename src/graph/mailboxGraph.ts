@@ -3,7 +3,6 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 import { type Client, GraphError, type MiddlewareOptions, ResponseType } from '@microsoft/microsoft-graph-client';
 
-import { classifyGraphError } from './graphErrors';
 import { StreamedBody, streamedBody } from './httpTransport';
 import { Limiter } from './limiter';
 import { type GraphMetrics, MetricsOption } from './requestMetrics';
@@ -14,8 +13,6 @@ export interface Page<T> {
     '@odata.nextLink'?: string;
     '@odata.deltaLink'?: string;
 }
-
-const BODY_ATTEMPTS = 3;
 
 /** Exchange's per-app, per-mailbox concurrency limit (docs/graph-behaviour.md, "Throttling"). */
 export const MAILBOX_CONCURRENCY = 4;
@@ -45,18 +42,11 @@ export class MailboxGraph {
     }
 
     /**
-     * A JSON response. A connection dropped while its body was being read is past the client's
-     * middleware, so it is retried here (GETs are safe to repeat).
+     * A JSON response. A connection dropped while its body was being read is retried inside the client, like any other
+     * dropped connection: the transport reads the body before the middleware returns (httpTransport.ts).
      */
-    async get<T>(pathOrUrl: string, headers: Record<string, string> = {}): Promise<T> {
-        for (let attempt = 1; ; attempt++) {
-            try {
-                return await this.limiter.run(() => this.request(pathOrUrl, headers).get() as Promise<T>);
-            } catch (error) {
-                if (attempt >= BODY_ATTEMPTS || classifyGraphError(error) !== 'transient') throw error;
-                await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
-            }
-        }
+    get<T>(pathOrUrl: string, headers: Record<string, string> = {}): Promise<T> {
+        return this.limiter.run(() => this.request(pathOrUrl, headers).get() as Promise<T>);
     }
 
     /**
