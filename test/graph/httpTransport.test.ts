@@ -23,6 +23,14 @@ function clientFor(base: string, silenceMs?: number): Client {
     return Client.initWithMiddleware({ middleware: new NodeHttpHandler(silenceMs), baseUrl: base });
 }
 
+/** What `request` was rejected with; undefined if it succeeded. */
+function failureOf(request: Promise<unknown>): Promise<unknown> {
+    return request.then(
+        () => undefined,
+        (error: unknown) => error,
+    );
+}
+
 async function text(stream: Readable): Promise<string> {
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
@@ -70,13 +78,7 @@ describe("Graph's HTTP transport", () => {
         const client = clientFor(base);
 
         expect(await client.api('/users/u/mailFolders').get()).toEqual({ value: [{ id: 'a' }] });
-        const error = await client
-            .api('/users/u/missing')
-            .get()
-            .then(
-                () => undefined,
-                (e: unknown) => e,
-            );
+        const error = await failureOf(client.api('/users/u/missing').get() as Promise<unknown>);
         expect(error).toBeInstanceOf(GraphError);
         expect((error as GraphError).code).toBe('ErrorItemNotFound');
         expect(classifyGraphError(error)).toBe('notFound');
@@ -93,29 +95,11 @@ describe("Graph's HTTP transport", () => {
         }));
         const client = clientFor(base, 200);
 
-        const dropped = await client
-            .api('/drop')
-            .get()
-            .then(
-                () => undefined,
-                (e: unknown) => e,
-            );
+        const dropped = await failureOf(client.api('/drop').get() as Promise<unknown>);
         expect(classifyGraphError(dropped)).toBe('transient');
-        const mute = await client
-            .api('/mute')
-            .get()
-            .then(
-                () => undefined,
-                (e: unknown) => e,
-            );
+        const mute = await failureOf(client.api('/mute').get() as Promise<unknown>);
         expect(classifyGraphError(mute)).toBe('transient');
-        const silent = await client
-            .api('/silent')
-            .get()
-            .then(
-                () => undefined,
-                (e: unknown) => e,
-            );
+        const silent = await failureOf(client.api('/silent').get() as Promise<unknown>);
         expect(classifyGraphError(silent)).toBe('transient');
 
         const streamed = (await client
@@ -123,7 +107,7 @@ describe("Graph's HTTP transport", () => {
             .middlewareOptions([new StreamedBody()])
             .responseType(ResponseType.RAW)
             .get()) as Response;
-        const failure = await text(streamedBody(streamed)!).catch((e: unknown) => e);
+        const failure = await failureOf(text(streamedBody(streamed)!));
         expect(classifyGraphError(failure)).toBe('transient');
     });
 });
